@@ -1,0 +1,445 @@
+"""Shared machinery of the neural-network estimators."""
+
+from __future__ import annotations
+
+import numbers
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+from skorch.callbacks import EarlyStopping, LRScheduler, PrintLog
+
+from ..nn import (
+    ACTIVATIONS,
+    BLOCKS,
+    INITIALIZERS,
+    OPTIMIZERS,
+    FeedForwardNetwork,
+    auto_embedding_dim,
+    make_lr_scheduler_spec,
+    make_optimizer_spec,
+)
+from ..utils import resolve_columns
+from ._inputs import as_tensor, check_codes, encode_categories, weighted_mean_std
+from ._net import ProgressBar, TensorData, TensorNet
+
+# Parameters that fix the network's shape: warm_start cannot change them.
+_ARCHITECTURE = (
+    "n_layers",
+    "n_units",
+    "hidden_layer_sizes",
+    "activation",
+    "block",
+    "batch_norm",
+    "dropout",
+    "input_scaling",
+    "categorical_features",
+    "embedding_dim",
+)
+
+
+class BaseNeuralEstimator(BaseEstimator):
+    """Base class of the skorch-backed estimators (not public).
+
+    Subclasses store their parameters in ``__init__`` and implement the
+    target handling (``_prepare_targets``, ``_make_criterion``,
+    ``_class_sample_weight``, ``_stratify_labels``).
+    """
+
+    _parameter_constraints: dict = {
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "n_units": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [tuple, list, None],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "block": [StrOptions(set(BLOCKS))],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(Real, 0.0, 1.0, closed="left")],
+        "input_scaling": ["boolean"],
+        "initializer": [StrOptions(set(INITIALIZERS))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "lr": [Interval(Real, 0.0, None, closed="neither")],
+        "momentum": [Interval(Real, 0.0, 1.0, closed="both")],
+        "lr_schedule": [
+            StrOptions({"time", "step", "exponential", "plateau", "cosine"}),
+            None,
+        ],
+        "lr_decay": [Interval(Real, 0.0, None, closed="neither")],
+        "lr_step": [Interval(Real, 0.0, None, closed="neither")],
+        "lr_patience": [Interval(Integral, 0, None, closed="left")],
+        "l1": [Interval(Real, 0.0, None, closed="left")],
+        "l2": [Interval(Real, 0.0, None, closed="left")],
+        "gradient_penalty": [Interval(Real, 0.0, None, closed="left")],
+        "noise_std": [Interval(Real, 0.0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "restore_best_weights": ["boolean"],
+        "random_state": ["random_state"],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
+        "warm_start": ["boolean"],
+        "categorical_features": ["array-like", str, Integral, None],
+        "embedding_dim": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+    }
+
+    # -- parameter checks beyond the constraints ----------------------------
+    def _hidden_sizes(self) -> list[int]:
+        if self.hidden_layer_sizes is None:
+            return [int(self.n_units)] * int(self.n_layers)
+        sizes = list(self.hidden_layer_sizes)
+        if not sizes or not all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
+            for s in sizes
+        ):
+            raise ValueError(
+                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must "
+                "be None or a non-empty tuple of positive ints. Got "
+                f"{self.hidden_layer_sizes!r} instead."
+            )
+        return [int(s) for s in sizes]
+
+    def _check_schedule_params(self) -> None:
+        if self.lr_schedule in ("step", "plateau") and not self.lr_decay < 1:
+            raise ValueError(
+                f"The 'lr_decay' parameter of {type(self).__name__} must be < 1 with "
+                f"lr_schedule={self.lr_schedule!r} (it multiplies the rate). Got "
+                f"{self.lr_decay!r} instead."
+            )
+
+    def _device(self) -> str:
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"{type(self).__name__} was given device='cuda', but torch finds no "
+                "CUDA device here. Use device='cpu' or device='auto'."
+            )
+        return self.device
+
+    # -- fitting -------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        name = type(self).__name__
+        first = not hasattr(self, "net_") or not (incremental or self.warm_start)
+        hidden = self._hidden_sizes()
+        self._check_schedule_params()
+        if not first:
+            self._check_architecture_unchanged()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first,
+            dtype=[np.float64, np.float32],
+            multi_output=self._multi_output_y,
+            y_numeric=not self._is_classifier_like,
+        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=False
+            )
+            total = float(sample_weight.sum())
+            if not total > 0:
+                raise ValueError(
+                    f"The sample_weight passed to {name}.fit sums to {total:g}; the "
+                    "weights must sum to a positive number (negative weights are "
+                    "allowed, but not an all-zero or net-negative set)."
+                )
+        y_model, n_outputs = self._prepare_targets(
+            y, first=first, classes=classes, sample_weight=sample_weight
+        )
+        weights = sample_weight
+        class_factor = self._class_sample_weight(y_model, sample_weight)
+        if class_factor is not None:
+            weights = class_factor if weights is None else weights * class_factor
+
+        if first:
+            self.categorical_indices_ = resolve_columns(
+                self.categorical_features,
+                n_features=X.shape[1],
+                feature_names_in=getattr(self, "feature_names_in_", None),
+                param="categorical_features",
+                owner=name,
+            )
+            self._numeric_indices = np.setdiff1d(
+                np.arange(X.shape[1]), self.categorical_indices_
+            )
+        cat_idx, num_idx = self.categorical_indices_, self._numeric_indices
+        check_codes(self, X, cat_idx)
+        if first:
+            self.categories_ = [np.unique(X[:, j]) for j in cat_idx]
+        x_num = X[:, num_idx] if len(cat_idx) else X
+        x_cat = (
+            encode_categories(X, cat_idx, self.categories_) if len(cat_idx) else None
+        )
+        if self.gradient_penalty > 0 and x_num.shape[1] == 0:
+            raise ValueError(
+                f"The 'gradient_penalty' parameter of {name} needs numeric inputs, "
+                "but every feature is categorical."
+            )
+
+        if first:
+            base = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            self._seed = int(base)
+        n_done = len(self.net_.history) if not first else 0
+        torch_seed, split_seed = np.random.SeedSequence(
+            [self._seed, n_done]
+        ).generate_state(2)
+
+        train_rows, valid_rows = np.arange(X.shape[0]), None
+        use_validation = self.early_stopping and not incremental
+        if use_validation:
+            train_rows, valid_rows = self._split(y_model, int(split_seed))
+
+        device = self._device()
+        if first:
+            self.net_ = self._build_net(
+                x_num[train_rows],
+                y_model[train_rows],
+                weights,
+                train_rows,
+                hidden=hidden,
+                n_outputs=n_outputs,
+                device=device,
+                seed=int(torch_seed),
+            )
+            self._architecture = {k: getattr(self, k) for k in _ARCHITECTURE}
+        else:
+            self.net_.seed = int(torch_seed)
+        self.net_.batch_size = int(self.batch_size)
+        epochs = 1 if incremental else int(self.max_epochs)
+        self.net_.set_params(callbacks=self._callbacks(use_validation, epochs))
+
+        train = self._tensor_data(x_num, x_cat, y_model, weights, train_rows, device)
+        valid = (
+            self._tensor_data(x_num, x_cat, y_model, weights, valid_rows, device)
+            if valid_rows is not None
+            else None
+        )
+        if valid is not None and valid.w is not None and not float(valid.w.sum()) > 0:
+            raise ValueError(
+                f"The validation split of {name} (validation_fraction="
+                f"{self.validation_fraction}) has weights summing to "
+                f"{float(valid.w.sum()):g}; the early-stopping loss needs a positive "
+                "sum. Use a larger validation_fraction or other weights."
+            )
+        cuda = [torch.device(device).index or 0] if device == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(int(torch_seed))
+            if not self.net_.initialized_:
+                self.net_.initialize()
+            self.net_.fit_tensors(train, valid, epochs)
+        if self.net_.module_.embedding is not None:
+            self.net_.module_.embedding.set_unknown_to_mean()
+        self._record_history()
+        return self
+
+    def _check_architecture_unchanged(self) -> None:
+        for key, old in self._architecture.items():
+            new = getattr(self, key)
+            if not _same(new, old):
+                raise ValueError(
+                    f"{type(self).__name__} cannot continue training (warm_start or "
+                    f"partial_fit): the '{key}' parameter changed from {old!r} to "
+                    f"{new!r} since the network was built. Set warm_start=False (or "
+                    "call fit) to train a new network."
+                )
+
+    def _split(self, y_model, seed):
+        rows = np.arange(len(y_model))
+        stratify = self._stratify_labels(y_model)
+        try:
+            return train_test_split(
+                rows,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=seed,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"{type(self).__name__} cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {len(rows)} samples for early "
+                f"stopping: {exc}"
+            ) from exc
+
+    def _build_net(
+        self, x_num, y_model, weights, rows, *, hidden, n_outputs, device, seed
+    ):
+        w = weights[rows] if weights is not None else None
+        if self.input_scaling and x_num.shape[1]:
+            mean, std = weighted_mean_std(x_num, w)
+        else:
+            mean = std = None
+        out_mean, out_scale = self._output_scaling(y_model, w)
+        if self.categorical_indices_.size:
+            cards = [len(c) + 1 for c in self.categories_]
+            dims = [
+                auto_embedding_dim(len(c))
+                if self.embedding_dim == "auto"
+                else int(self.embedding_dim)
+                for c in self.categories_
+            ]
+        else:
+            cards = dims = None
+        opt_cls, opt_kwargs = make_optimizer_spec(
+            self.optimizer, lr=self.lr, momentum=self.momentum, device=device
+        )
+        return TensorNet(
+            module=FeedForwardNetwork,
+            module__n_numeric=int(x_num.shape[1]),
+            module__n_outputs=int(n_outputs),
+            module__hidden_sizes=hidden,
+            module__activation=self.activation,
+            module__block=self.block,
+            module__batch_norm=bool(self.batch_norm),
+            module__dropout=float(self.dropout),
+            module__initializer=self.initializer,
+            module__input_mean=mean,
+            module__input_std=std,
+            module__cardinalities=cards,
+            module__embedding_dims=dims,
+            module__noise_std=float(self.noise_std),
+            module__output_mean=out_mean,
+            module__output_scale=out_scale,
+            criterion=self._make_criterion(),
+            optimizer=opt_cls,
+            **{f"optimizer__{k}": v for k, v in opt_kwargs.items()},
+            lr=float(self.lr),
+            batch_size=int(self.batch_size),
+            max_epochs=int(self.max_epochs),
+            train_split=None,
+            device=device,
+            verbose=int(self.verbose == 2),
+            l1=float(self.l1),
+            l2=float(self.l2),
+            gradient_penalty=float(self.gradient_penalty),
+            seed=seed,
+        )
+
+    def _callbacks(self, use_validation: bool, epochs: int) -> list:
+        monitor = "valid_loss" if use_validation else "train_loss"
+        callbacks = []
+        spec = make_lr_scheduler_spec(
+            self.lr_schedule,
+            lr_decay=float(self.lr_decay),
+            lr_step=self.lr_step,
+            lr_patience=int(self.lr_patience),
+            max_epochs=int(self.max_epochs),
+        )
+        if spec is not None:
+            policy, kwargs = spec
+            callbacks.append(
+                (
+                    "lr_scheduler",
+                    LRScheduler(
+                        policy=policy, monitor=monitor, event_name=None, **kwargs
+                    ),
+                )
+            )
+        if use_validation:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=int(self.patience),
+                        threshold=float(self.tol),
+                        threshold_mode="abs",
+                        load_best=bool(self.restore_best_weights),
+                        sink=print,
+                    ),
+                )
+            )
+        if self.verbose == 2:
+            callbacks.append(("print_log", PrintLog(keys_ignored=["batches"])))
+        elif self.verbose:
+            callbacks.append(("progress_bar", ProgressBar(total=epochs)))
+        return callbacks
+
+    def _tensor_data(self, x_num, x_cat, y_model, weights, rows, device) -> TensorData:
+        w = None
+        if weights is not None:
+            w_rows = weights[rows]
+            if not np.all(w_rows == w_rows[0]):
+                w = as_tensor(w_rows, torch.float32).to(device)
+        y_rows = self._training_targets(y_model[rows])
+        y_dtype = torch.int64 if y_rows.dtype.kind in "iu" else torch.float32
+        labels = None
+        if getattr(self, "balanced_batches", False):
+            labels = as_tensor(y_model[rows], torch.int64).to(device)
+        return TensorData(
+            x=as_tensor(x_num[rows], torch.float32).to(device),
+            x_cat=as_tensor(x_cat[rows], torch.int64).to(device)
+            if x_cat is not None
+            else None,
+            y=as_tensor(y_rows, y_dtype).to(device),
+            w=w,
+            labels=labels,
+            n_classes=len(getattr(self, "classes_", ())),
+        )
+
+    def _record_history(self) -> None:
+        rows = [
+            {k: v for k, v in row.items() if k != "batches"}
+            for row in self.net_.history
+        ]
+        self.history_ = rows
+        self.n_iter_ = len(rows)
+        self.loss_curve_ = [row["train_loss"] for row in rows]
+        stopper = dict(self.net_.callbacks_).get("early_stopping")
+        if stopper is not None and stopper.best_epoch_:
+            self.best_epoch_ = int(stopper.best_epoch_)
+        else:
+            key = "valid_loss" if "valid_loss" in rows[-1] else "train_loss"
+            losses = [row.get(key, np.inf) for row in rows]
+            self.best_epoch_ = int(rows[int(np.argmin(losses))]["epoch"])
+
+    # -- prediction ----------------------------------------------------------
+    def _network_output(self, X, *, logits: bool) -> np.ndarray:
+        check_is_fitted(self, "net_")
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        cat_idx = self.categorical_indices_
+        if len(cat_idx):
+            check_codes(self, X, cat_idx)
+            x_num = X[:, self._numeric_indices]
+            x_cat = as_tensor(
+                encode_categories(X, cat_idx, self.categories_), torch.int64
+            )
+        else:
+            x_num, x_cat = X, None
+        out = self.net_.forward_tensors(
+            as_tensor(x_num, torch.float32), x_cat, logits=logits
+        )
+        return out.cpu().numpy().astype(np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple, np.ndarray)) or isinstance(
+        b, (list, tuple, np.ndarray)
+    ):
+        try:
+            return np.array_equal(
+                np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+            )
+        except Exception:  # noqa: BLE001 - unequal shapes
+            return False
+    return a == b

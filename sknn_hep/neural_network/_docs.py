@@ -1,0 +1,164 @@
+"""Parameter and attribute descriptions shared by the estimators' docstrings."""
+
+ARCHITECTURE = """\
+    n_layers : int, default=3
+        Number of hidden layers (>= 1); ignored when ``hidden_layer_sizes``
+        is given.
+    n_units : int, default=128
+        Width of every hidden layer; ignored when ``hidden_layer_sizes`` is
+        given.
+    hidden_layer_sizes : tuple of int or None, default=None
+        Width of each hidden layer; overrides ``n_layers`` and ``n_units``.
+    activation : {"relu", "elu", "selu", "tanh", "sigmoid", "leaky_relu", \
+"gelu"}, default="relu"
+        Activation of the hidden layers. sigmoid and tanh saturate; selu
+        self-normalises (use it with ``initializer="lecun_normal"`` or
+        ``"auto"``; its dropout is AlphaDropout).
+    block : {"plain", "residual", "dense"}, default="plain"
+        ``"residual"``: each layer computes ``x + δ(x)`` (ResNet; a linear
+        projection of ``x`` where the width changes). ``"dense"``: each layer
+        sees the inputs and all earlier layers' outputs (DenseNet), and the
+        head sees them all.
+    batch_norm : bool, default=False
+        Batch normalisation after each linear map: batch statistics in
+        training, moving averages at inference, trainable γ and β.
+    dropout : float in [0, 1), default=0.0
+        Dropout rate after each hidden activation, in training only (scaled
+        by ``1 / (1 - p)``); AlphaDropout with ``activation="selu"``.
+    input_scaling : bool, default=True
+        Put a non-trainable first layer holding the training mean and
+        standard deviation of each numeric feature (weighted by the positive
+        part of ``sample_weight``), so raw physics inputs can be used without
+        a scaler and the scaling cannot be forgotten at evaluation.
+    initializer : {"auto", "glorot_uniform", "glorot_normal", "he_uniform", \
+"he_normal", "lecun_normal"}, default="auto"
+        Weight initialisation of every linear layer; biases are zero.
+        Glorot: σ = √(2 / (n_in + n_out)); He: σ = √(2 / n_in); LeCun:
+        σ = √(1 / n_in); the uniform variants have the same σ. ``"auto"``:
+        He normal for relu, leaky_relu, elu and gelu, LeCun normal for selu,
+        Glorot uniform for tanh and sigmoid.
+"""
+
+OPTIMISATION = """\
+    optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", \
+"adadelta", "adam", "amsgrad", "adamw"}, default="adam"
+        ``"momentum"`` and ``"nesterov"`` are SGD with ``momentum``;
+        ``"rmsprop"`` decays its average with β = 0.9; ``"amsgrad"`` is Adam
+        with the AMSGrad correction. Fused kernels are used where torch has
+        them.
+    lr : float, default=1e-3
+        Initial learning rate.
+    momentum : float in [0, 1], default=0.9
+        Momentum of the ``"momentum"`` and ``"nesterov"`` optimizers (not used
+        by the others).
+    lr_schedule : {None, "time", "step", "exponential", "plateau", "cosine"}, \
+default=None
+        Learning-rate decay per epoch ``t`` (from 0): ``"time"``
+        lr / (1 + lr_decay·t); ``"step"`` lr·lr_decay^floor(t / lr_step);
+        ``"exponential"`` lr·exp(−t / lr_step); ``"plateau"`` multiply by
+        ``lr_decay`` once the monitored loss (validation loss with
+        ``early_stopping``, else training loss) has not improved for more
+        than ``lr_patience`` epochs; ``"cosine"`` cosine annealing to 0 over
+        ``max_epochs``. The rate used in each epoch is in ``history_``.
+    lr_decay : float > 0, default=0.5
+        k of the time schedule; the factor (< 1) of the step and plateau
+        schedules. Not used by the others.
+    lr_step : float > 0, default=10
+        τ of the step and exponential schedules, in epochs.
+    lr_patience : int, default=5
+        Patience of the plateau schedule, in epochs.
+"""
+
+REGULARISATION = """\
+    l1 : float, default=0.0
+        λ of the penalty λ·Σ|w| added to the loss, over the weights (not the
+        biases) of all linear layers.
+    l2 : float, default=0.0
+        λ of the penalty λ·Σw² added to the loss, over the same weights.
+    gradient_penalty : float, default=0.0
+        λ of the penalty λ·‖∇_z ŷ‖², z being the standardised numeric inputs
+        and ŷ the sum of the network's outputs (logits for classifiers,
+        standardised predictions for regressors), averaged over the batch.
+    noise_std : float, default=0.0
+        Standard deviation of Gaussian noise added to the standardised
+        numeric inputs in training only.
+"""
+
+TRAINING = """\
+    batch_size : int, default=256
+        Rows per training batch.
+    max_epochs : int, default=100
+        Epochs per call to ``fit``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data ({stratified}), watch the
+        weighted validation loss Σwℓ/Σw and stop when it has not improved by
+        ``tol`` for ``patience`` epochs.
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction held out with ``early_stopping``.
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as improvement.
+    restore_best_weights : bool, default=True
+        With ``early_stopping``, end with the weights of ``best_epoch_``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, noise, batch order and the
+        validation split; the same value gives bit-identical models on the
+        CPU. torch's global random state is left as it was.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and predict; ``"auto"`` picks CUDA when available.
+    verbose : {0, 1, 2}, default=0
+        0 silent; 1 a tqdm progress bar over the epochs with the latest
+        train/valid loss; 2 one table line per epoch.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing network (weights,
+        optimizer state, input and target scaling, categories) for another
+        ``max_epochs`` epochs. Architecture parameters cannot change between
+        such calls (ValueError).
+"""
+
+INPUTS = """\
+    categorical_features : array-like of int, str or bool, or None, default=None
+        Columns holding integer category codes (non-negative), as positions,
+        names (DataFrame input) or a boolean mask. Each gets a trainable
+        embedding table whose rows are concatenated with the numeric
+        features. The codes seen in fit form the vocabulary; an unseen code
+        maps to a reserved row set to the mean of the learnt rows.
+    embedding_dim : int or "auto", default="auto"
+        Width of each embedding; ``"auto"``: min(50, (n_categories + 1) // 2).
+"""
+
+ATTRIBUTES = """\
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of str
+        Column names seen in fit, when X had string column names.
+    categorical_indices_ : ndarray of int
+        Positions of the categorical features.
+    categories_ : list of ndarray
+        Codes seen in fit for each categorical feature.
+    net_ : skorch.NeuralNet
+        The trained skorch net (``net_.module_`` is the torch module,
+        ``net_.history`` skorch's history).
+    history_ : list of dict
+        One dict per epoch: ``epoch`` (from 1), ``train_loss``,
+        ``valid_loss`` (with early stopping), ``lr``, ``dur`` (seconds).
+    n_iter_ : int
+        Number of epochs trained (over all calls with ``warm_start`` or
+        ``partial_fit``).
+    best_epoch_ : int
+        Epoch with the lowest validation loss (training loss without early
+        stopping); with ``early_stopping`` and ``restore_best_weights`` the
+        model holds this epoch's weights.
+    loss_curve_ : list of float
+        Training loss per epoch.
+"""
+
+WEIGHTS_NOTES = """\
+    Sample weights multiply each row's loss; the training loss is
+    Σ wℓ / Σ w over the data and the early-stopping loss the same over the
+    validation rows. Negative weights (e.g. from NLO generators) are
+    accepted: the loss stays an unbiased weighted sum, but batches dominated
+    by negative weights can make training noisy. Weights that sum to zero or
+    less, contain NaN or have the wrong length are a ValueError.
+"""

@@ -1,0 +1,83 @@
+"""Input preparation shared by the estimators: categorical codes, weights,
+weighted statistics and tensors (numpy in, torch out)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def column_label(estimator, j: int) -> str:
+    """A column's name if X had names in fit, else ``"column j"``."""
+    names = getattr(estimator, "feature_names_in_", None)
+    return f"column {names[j]!r}" if names is not None else f"column {j}"
+
+
+def check_codes(estimator, X: np.ndarray, cat_idx: np.ndarray) -> None:
+    """Raise a ValueError naming the column for negative or fractional codes."""
+    for j in cat_idx:
+        values = X[:, j]
+        bad = (values < 0) | (values != np.floor(values))
+        if bad.any():
+            raise ValueError(
+                f"Categorical feature {column_label(estimator, j)} of "
+                f"{type(estimator).__name__} must hold non-negative integer codes; "
+                f"got {values[bad][0]!r}. Encode categories as 0, 1, 2, ... first "
+                "(e.g. with sklearn.preprocessing.OrdinalEncoder)."
+            )
+
+
+def encode_categories(
+    X: np.ndarray, cat_idx: np.ndarray, categories: list[np.ndarray]
+) -> np.ndarray:
+    """Table rows of the codes: code ``categories[i][k]`` -> ``k + 1``, unseen -> 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[3.0, 0.5], [7.0, 0.1], [5.0, 0.2]])
+    >>> encode_categories(X, np.array([0]), [np.array([3.0, 7.0])])
+    array([[1],
+           [2],
+           [0]])
+    """
+    out = np.zeros((X.shape[0], len(cat_idx)), dtype=np.int64)
+    for pos, (j, cats) in enumerate(zip(cat_idx, categories)):
+        values = X[:, j]
+        found = np.searchsorted(cats, values)
+        clipped = np.minimum(found, len(cats) - 1)
+        known = cats[clipped] == values
+        out[:, pos] = np.where(known, clipped + 1, 0)
+    return out
+
+
+def weighted_mean_std(values: np.ndarray, weights: np.ndarray | None):
+    """Column means and standard deviations, weighted by ``max(w, 0)``.
+
+    Falls back to unweighted statistics where the positive weights sum to 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m, s = weighted_mean_std(np.array([[0.0], [2.0], [10.0]]),
+    ...                          np.array([1.0, 1.0, 0.0]))
+    >>> float(m[0]), float(s[0])
+    (1.0, 1.0)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if weights is not None:
+        weights = np.clip(weights, 0.0, None)
+        if weights.sum() <= 0:
+            weights = None
+    mean = np.average(values, axis=0, weights=weights)
+    var = np.average((values - mean) ** 2, axis=0, weights=weights)
+    return mean, np.sqrt(var)
+
+
+def as_tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    """Zero-copy where possible; a copy for read-only or mismatched arrays."""
+    np_dtype = {torch.float32: np.float32, torch.int64: np.int64}[dtype]
+    array = np.ascontiguousarray(array, dtype=np_dtype)
+    if not array.flags.writeable:
+        array = array.copy()
+    return torch.from_numpy(array)

@@ -1,0 +1,251 @@
+"""The skorch net behind the estimators, with a tensor-slicing fit loop.
+
+skorch's default data path builds a ``Dataset`` and calls ``__getitem__`` and
+``default_collate`` for every sample. Here the estimator hands over tensors
+built once per fit; each epoch gathers them once in a random order and the
+batches are slices. Epoch-level machinery (history, callbacks such as
+:class:`skorch.callbacks.EarlyStopping` and
+:class:`skorch.callbacks.LRScheduler`, ``PrintLog``, pickling, device
+handling) stays skorch's.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer
+
+from ..nn.data import epoch_order
+
+PREDICT_BATCH_SIZE = 65536
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclass
+class TensorData:
+    """Tensors of one data set, on the net's device.
+
+    ``x`` float32 (N, n_numeric); ``x_cat`` int64 (N, n_categorical) or None;
+    ``y`` the targets; ``w`` float32 (N,) weights or None (all equal);
+    ``labels`` int64 class indices for balanced batches, or None.
+    """
+
+    x: torch.Tensor
+    x_cat: torch.Tensor | None
+    y: torch.Tensor
+    w: torch.Tensor | None = None
+    labels: torch.Tensor | None = None
+    n_classes: int = 0
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+class ProgressBar(Callback):
+    """tqdm bar over the epochs showing the latest train/valid loss."""
+
+    def __init__(self, total: int | None = None) -> None:
+        self.total = total
+
+    def initialize(self):
+        self.bar_ = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=self.total, unit="epoch", leave=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        postfix = {"train_loss": f"{row['train_loss']:.4g}"}
+        if "valid_loss" in row:
+            postfix["valid_loss"] = f"{row['valid_loss']:.4g}"
+        self.bar_.set_postfix(postfix, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        if self.bar_ is not None:
+            self.bar_.close()
+        self.bar_ = None
+
+
+class TensorNet(NeuralNet):
+    """skorch ``NeuralNet`` trained on pre-built tensors (private).
+
+    Parameters beyond skorch's
+    --------------------------
+    l1, l2 : float
+        λ of the penalties ``λ Σ|w|`` and ``λ Σ w²`` over the weights (not the
+        biases) of the module's linear layers.
+    gradient_penalty : float
+        λ of ``λ ||∇_z Σ_k out_k||²``, z being the scaled numeric inputs.
+    seed : int
+        Seeds the epoch orders.
+    """
+
+    def __init__(self, *args, l1=0.0, l2=0.0, gradient_penalty=0.0, seed=0, **kwargs):
+        self.l1 = l1
+        self.l2 = l2
+        self.gradient_penalty = gradient_penalty
+        self.seed = seed
+        super().__init__(*args, **kwargs)
+
+    @property
+    def _default_callbacks(self):
+        return [("epoch_timer", EpochTimer())]
+
+    # -- training ---------------------------------------------------------
+    def fit_tensors(self, train: TensorData, valid: TensorData | None, epochs: int):
+        """Train for ``epochs`` epochs, continuing from the current state."""
+        if not self.initialized_:
+            self.initialize()
+        generator = torch.Generator().manual_seed(int(self.seed))
+        weight_mean = float(train.w.mean()) if train.w is not None else 1.0
+        self.notify("on_train_begin", X=None, y=None)
+        try:
+            for _ in range(epochs):
+                self.notify("on_epoch_begin", dataset_train=None, dataset_valid=None)
+                epoch = self.history[-1, "epoch"]
+                self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
+                train_loss = self._train_epoch(train, generator, weight_mean)
+                self.history.record("train_loss", train_loss)
+                if valid is not None:
+                    self.history.record("valid_loss", self.evaluate_loss(valid))
+                self._check_finite(epoch)
+                self.notify("on_epoch_end", dataset_train=None, dataset_valid=None)
+        except KeyboardInterrupt:
+            if not self._early_stopped():
+                warnings.warn(
+                    f"Training interrupted by the user in epoch "
+                    f"{len(self.history)}; the model keeps "
+                    + (
+                        "the best weights so far."
+                        if self._restores_best()
+                        else "the weights of the last finished step."
+                    ),
+                    UserWarning,
+                    stacklevel=3,
+                )
+        self.notify("on_train_end", X=None, y=None)
+        return self
+
+    def _early_stopped(self) -> bool:
+        for _, cb in self.callbacks_:
+            if isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience:
+                return True
+        return False
+
+    def _restores_best(self) -> bool:
+        return any(
+            isinstance(cb, EarlyStopping) and cb.load_best for _, cb in self.callbacks_
+        )
+
+    def _check_finite(self, epoch: int) -> None:
+        row = self.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            if key in row and not math.isfinite(row[key]):
+                raise TrainingDivergedError(
+                    f"Training diverged in epoch {epoch}: the {key.replace('_', ' ')} "
+                    f"is {row[key]}. Lower the learning rate 'lr' (currently "
+                    f"{self.optimizer_.param_groups[0]['lr']:g}) or check the "
+                    "inputs for extreme or non-finite values."
+                )
+
+    def _penalty(self) -> torch.Tensor | None:
+        if not (self.l1 or self.l2):
+            return None
+        weights = self.module_.linear_weights()
+        total = None
+        if self.l2:
+            total = self.l2 * sum(w.square().sum() for w in weights)
+        if self.l1:
+            l1 = self.l1 * sum(w.abs().sum() for w in weights)
+            total = l1 if total is None else total + l1
+        return total
+
+    def _train_epoch(self, data: TensorData, generator, weight_mean: float) -> float:
+        module, optimizer, criterion = self.module_, self.optimizer_, self.criterion_
+        module.train()
+        n = len(data)
+        order, step = epoch_order(
+            n,
+            self.batch_size,
+            generator=generator,
+            labels=data.labels,
+            n_classes=data.n_classes,
+            device=data.x.device,
+        )
+        x = data.x.index_select(0, order)
+        x_cat = data.x_cat.index_select(0, order) if data.x_cat is not None else None
+        y = data.y.index_select(0, order)
+        w = data.w.index_select(0, order) if data.w is not None else None
+        gp = self.gradient_penalty
+        penalize = bool(self.l1 or self.l2)
+        total = torch.zeros((), device=x.device)
+        n_seen = 0
+        for start in range(0, order.numel(), step):
+            stop = start + step
+            xb = x[start:stop]
+            cb = x_cat[start:stop] if x_cat is not None else None
+            if gp:
+                z = module.scaler(xb).detach().requires_grad_(True)
+                out = module.logits_from_scaled(z, cb)
+            else:
+                out = module.logits(xb, cb)
+            losses = criterion(out, y[start:stop])
+            if w is not None:
+                losses = losses * w[start:stop]
+            data_sum = losses.sum()
+            loss = data_sum / (losses.shape[0] * weight_mean)
+            if gp:
+                (grad,) = torch.autograd.grad(out.sum(), z, create_graph=True)
+                sq = grad.square().sum(dim=1)
+                if w is not None:
+                    sq = sq * w[start:stop]
+                loss = loss + gp * sq.sum() / (sq.shape[0] * weight_mean)
+            if penalize:
+                loss = loss + self._penalty()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += data_sum.detach()
+            n_seen += losses.shape[0]
+        return float(total) / (n_seen * weight_mean)
+
+    # -- evaluation -------------------------------------------------------
+    def forward_tensors(
+        self, x: torch.Tensor, x_cat: torch.Tensor | None, *, logits: bool = False
+    ) -> torch.Tensor:
+        """Module output on ``x`` in evaluation mode, in large batches."""
+        module = self.module_
+        module.eval()
+        fn = module.logits if logits else module
+        device = next(module.parameters()).device
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, x.shape[0], PREDICT_BATCH_SIZE):
+                xb = x[start : start + PREDICT_BATCH_SIZE].to(device, non_blocking=True)
+                cb = (
+                    x_cat[start : start + PREDICT_BATCH_SIZE].to(device)
+                    if x_cat is not None
+                    else None
+                )
+                outputs.append(fn(xb, cb))
+        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+
+    def evaluate_loss(self, data: TensorData) -> float:
+        """Weighted mean loss ``Σ w ℓ / Σ w`` on ``data`` in evaluation mode."""
+        out = self.forward_tensors(data.x, data.x_cat, logits=True)
+        with torch.inference_mode():
+            losses = self.criterion_(out, data.y)
+            if data.w is None:
+                return float(losses.mean())
+            return float((losses * data.w).sum() / data.w.sum())

@@ -1,0 +1,231 @@
+"""NeuralRegressor: single- and multi-output regression."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+
+from ..nn.losses import REGRESSION_LOSSES, RegressionLoss
+from . import _docs
+from ._base import BaseNeuralEstimator
+from ._inputs import weighted_mean_std
+
+
+class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
+    _parameter_constraints = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+    }
+    _is_classifier_like = False
+    _multi_output_y = True
+
+    def __init__(
+        self,
+        *,
+        n_layers=3,
+        n_units=128,
+        hidden_layer_sizes=None,
+        activation="relu",
+        block="plain",
+        batch_norm=False,
+        dropout=0.0,
+        input_scaling=True,
+        initializer="auto",
+        optimizer="adam",
+        lr=1e-3,
+        momentum=0.9,
+        lr_schedule=None,
+        lr_decay=0.5,
+        lr_step=10,
+        lr_patience=5,
+        l1=0.0,
+        l2=0.0,
+        gradient_penalty=0.0,
+        noise_std=0.0,
+        batch_size=256,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        restore_best_weights=True,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        warm_start=False,
+        categorical_features=None,
+        embedding_dim="auto",
+        loss="mse",
+    ):
+        self.n_layers = n_layers
+        self.n_units = n_units
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.block = block
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.input_scaling = input_scaling
+        self.initializer = initializer
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.lr_schedule = lr_schedule
+        self.lr_decay = lr_decay
+        self.lr_step = lr_step
+        self.lr_patience = lr_patience
+        self.l1 = l1
+        self.l2 = l2
+        self.gradient_penalty = gradient_penalty
+        self.noise_std = noise_std
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.restore_best_weights = restore_best_weights
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.categorical_features = categorical_features
+        self.embedding_dim = embedding_dim
+        self.loss = loss
+
+    # -- targets -------------------------------------------------------------
+    def _prepare_targets(self, y, *, first, classes, sample_weight):
+        y = np.asarray(y, dtype=np.float64)
+        y2 = y.reshape(len(y), -1)
+        if first:
+            self._y_1d = y.ndim == 1
+            self.n_outputs_ = y2.shape[1]
+        elif y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs, but {type(self).__name__} was trained "
+                f"with {self.n_outputs_}."
+            )
+        return y2, y2.shape[1]
+
+    def _class_sample_weight(self, y_model, sample_weight):
+        return None
+
+    def _stratify_labels(self, y_model):
+        return None
+
+    def _make_criterion(self):
+        return RegressionLoss(kind=self.loss)
+
+    def _output_scaling(self, y_model, weights):
+        # y' = (y - mean) / scale in training; the network's last,
+        # non-trainable layer computes y = y' * scale + mean.
+        mean, scale = weighted_mean_std(y_model, weights)
+        scale = np.where(scale > 0, scale, 1.0)
+        self._y_mean, self._y_scale = mean, scale
+        return mean, scale
+
+    def _training_targets(self, y_rows):
+        return ((y_rows - self._y_mean) / self._y_scale).astype(np.float32)
+
+    # -- public API ----------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; categorical columns hold integer codes.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, in any scale (standardised internally).
+        sample_weight : array-like of shape (n_samples,) or None
+            Per-event weights (see Notes).
+
+        Returns
+        -------
+        self : NeuralRegressor
+        """
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``(X, y)``, continuing from the current state.
+
+        No validation split is made and early stopping does not apply. The
+        target scaling is fixed on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,) or None
+
+        Returns
+        -------
+        self : NeuralRegressor
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predictions in the units of y: (n_samples,) or (n_samples, n_outputs)."""
+        out = self._network_output(X, logits=False)
+        return out[:, 0] if self._y_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
+NeuralRegressor.__doc__ = (
+    """Feed-forward neural-network regressor (single and multi-output).
+
+The targets are standardised internally, t' = (t − μ) / σ (weighted by the
+positive part of ``sample_weight``), and the network's last, non-trainable
+layer computes t = t'σ + μ, so ``predict`` returns the units of ``y`` and
+the scaling travels with the model. Training uses the same skorch net and
+fast tensor loop as :class:`NeuralClassifier`.
+
+Parameters
+----------
+"""
+    + _docs.ARCHITECTURE
+    + _docs.OPTIMISATION
+    + _docs.REGULARISATION
+    + _docs.TRAINING.replace("{stratified}", "not stratified")
+    + _docs.INPUTS
+    + """\
+    loss : {"mse", "mae", "huber"}, default="mse"
+        Squared error, absolute error or Huber loss (δ = 1 in standardised
+        target units), averaged over the outputs.
+
+Attributes
+----------
+    n_outputs_ : int
+        Number of targets.
+"""
+    + _docs.ATTRIBUTES
+    + """
+See Also
+--------
+NeuralClassifier : The same network for classification.
+
+Notes
+-----
+"""
+    + _docs.WEIGHTS_NOTES
+    + """
+Examples
+--------
+>>> import numpy as np
+>>> from sknn_hep.neural_network import NeuralRegressor
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(500, 3))
+>>> y = 1e4 * (X[:, 0] + 0.5 * X[:, 1] ** 2)
+>>> reg = NeuralRegressor(n_layers=2, n_units=32, batch_size=32, max_epochs=40,
+...                       random_state=0).fit(X, y)
+>>> reg.score(X, y) > 0.9
+True
+"""
+)

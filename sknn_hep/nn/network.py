@@ -1,0 +1,132 @@
+"""The feed-forward network the estimators train."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .blocks import MLPBody
+from .embedding import CategoricalEmbedding
+from .init import initialize_weights, resolve_initializer
+from .layers import GaussianNoise, OutputScaling, Standardize
+
+
+class FeedForwardNetwork(nn.Module):
+    """Input scaling, embeddings, a fully connected body and a linear head.
+
+    ``forward(x, x_cat)`` computes::
+
+        z      = Standardize(x)                  # non-trainable constants
+        h      = [GaussianNoise(z), Embedding(x_cat)]   # concatenated
+        logits = Linear(MLPBody(h))
+        out    = OutputScaling(logits)           # non-trainable, regression
+
+    Parameters
+    ----------
+    n_numeric : int
+        Number of numeric input columns.
+    n_outputs : int
+        Width of the head.
+    hidden_sizes : sequence of int
+        Hidden layer widths.
+    activation, block, batch_norm, dropout
+        See :class:`~sknn_hep.nn.MLPBody`.
+    initializer : str
+        Initializer name or ``"auto"`` (see
+        :func:`~sknn_hep.nn.resolve_initializer`); applied to every linear
+        layer, head included; biases are zero.
+    input_mean, input_std : array-like of shape (n_numeric,) or None
+        Constants of the input scaling layer (identity when None).
+    cardinalities, embedding_dims : sequence of int or None
+        Tables of the categorical inputs (see
+        :class:`~sknn_hep.nn.CategoricalEmbedding`); None for no categorical
+        input.
+    noise_std : float
+        Gaussian noise added to the scaled numeric inputs in training.
+    output_mean, output_scale : array-like of shape (n_outputs,) or None
+        Constants of the output scaling layer (identity when None).
+
+    Shape
+    -----
+    ``x``: ``(N, n_numeric)`` float32, ``x_cat``: ``(N, n_categorical)`` int64
+    -> ``(N, n_outputs)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = FeedForwardNetwork(n_numeric=3, n_outputs=1, hidden_sizes=[8])
+    >>> net(torch.zeros(5, 3)).shape
+    torch.Size([5, 1])
+    """
+
+    def __init__(
+        self,
+        *,
+        n_numeric: int,
+        n_outputs: int,
+        hidden_sizes: Sequence[int],
+        activation: str = "relu",
+        block: str = "plain",
+        batch_norm: bool = False,
+        dropout: float = 0.0,
+        initializer: str = "auto",
+        input_mean=None,
+        input_std=None,
+        cardinalities: Sequence[int] | None = None,
+        embedding_dims: Sequence[int] | None = None,
+        noise_std: float = 0.0,
+        output_mean=None,
+        output_scale=None,
+    ) -> None:
+        super().__init__()
+        if n_outputs < 1:
+            raise ValueError(f"n_outputs must be >= 1, got {n_outputs}.")
+        self.scaler = Standardize(n_features=n_numeric, mean=input_mean, std=input_std)
+        self.noise = GaussianNoise(std=noise_std)
+        self.embedding = (
+            CategoricalEmbedding(cardinalities=cardinalities, dims=embedding_dims)
+            if cardinalities
+            else None
+        )
+        n_inputs = n_numeric + (self.embedding.n_outputs if self.embedding else 0)
+        if n_inputs < 1:
+            raise ValueError("The network needs at least one input column.")
+        self.body = MLPBody(
+            n_inputs=n_inputs,
+            hidden_sizes=hidden_sizes,
+            activation=activation,
+            block=block,
+            batch_norm=batch_norm,
+            dropout=dropout,
+        )
+        self.head = nn.Linear(self.body.n_outputs, n_outputs)
+        self.output = OutputScaling(
+            n_outputs=n_outputs, mean=output_mean, scale=output_scale
+        )
+        initialize_weights(self, resolve_initializer(initializer, activation))
+
+    def logits_from_scaled(
+        self, z: torch.Tensor, x_cat: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Head output (before output scaling) from already scaled inputs."""
+        h = self.noise(z)
+        if self.embedding is not None:
+            h = torch.cat([h, self.embedding(x_cat)], dim=1)
+        return self.head(self.body(h))
+
+    def logits(
+        self, x: torch.Tensor, x_cat: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Head output before the output scaling (the training target space)."""
+        return self.logits_from_scaled(self.scaler(x), x_cat)
+
+    def forward(
+        self, x: torch.Tensor, x_cat: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return self.output(self.logits(x, x_cat))
+
+    def linear_weights(self) -> list[torch.Tensor]:
+        """Weights (not biases) of every linear layer, for L1/L2 penalties."""
+        return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
