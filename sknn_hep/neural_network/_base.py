@@ -205,6 +205,11 @@ class BaseNeuralEstimator(BaseEstimator):
         if use_validation:
             train_rows, valid_rows = self._split(y_model, int(split_seed))
 
+        if self.batch_norm and len(train_rows) < 2:
+            raise ValueError(
+                f"{name} with batch_norm=True needs at least 2 training samples; "
+                f"got {len(train_rows)} sample."
+            )
         device = self._device()
         if first:
             self.net_ = self._build_net(
@@ -222,7 +227,9 @@ class BaseNeuralEstimator(BaseEstimator):
             self.net_.seed = int(torch_seed)
         self.net_.batch_size = int(self.batch_size)
         epochs = 1 if incremental else int(self.max_epochs)
-        self.net_.set_params(callbacks=self._callbacks(use_validation, epochs))
+        self.net_.callbacks = self._callbacks(use_validation, epochs)
+        if self.net_.initialized_:
+            self.net_.initialize_callbacks()
 
         train = self._tensor_data(x_num, x_cat, y_model, weights, train_rows, device)
         valid = (
@@ -422,13 +429,15 @@ class BaseNeuralEstimator(BaseEstimator):
         else:
             x_num, x_cat = X, None
         out = self.net_.forward_tensors(
-            as_tensor(x_num, torch.float32), x_cat, logits=logits
+            as_tensor(x_num, torch.float32), x_cat, logits=logits, float64=True
         )
-        return out.cpu().numpy().astype(np.float64)
+        return out.cpu().numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        # With categorical features the inputs must hold integer codes.
+        tags.input_tags.categorical = self.categorical_features is not None
         return tags
 
 

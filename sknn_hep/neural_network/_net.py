@@ -11,6 +11,7 @@ handling) stays skorch's.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from skorch.callbacks import Callback, EarlyStopping, EpochTimer
 
 from ..nn.data import epoch_order
 
-PREDICT_BATCH_SIZE = 65536
+# Inference runs in cache-sized chunks (faster than one large batch).
+PREDICT_BATCH_SIZE = 4096
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -191,8 +193,16 @@ class TensorNet(NeuralNet):
         penalize = bool(self.l1 or self.l2)
         total = torch.zeros((), device=x.device)
         n_seen = 0
+        # batch norm cannot train on one row: a last batch of one is skipped
+        # (it falls elsewhere in the next epoch's order)
+        skip_single = any(
+            isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+            for m in module.modules()
+        )
         for start in range(0, order.numel(), step):
             stop = start + step
+            if skip_single and order.numel() - start == 1:
+                break
             xb = x[start:stop]
             cb = x_cat[start:stop] if x_cat is not None else None
             if gp:
@@ -222,19 +232,36 @@ class TensorNet(NeuralNet):
 
     # -- evaluation -------------------------------------------------------
     def forward_tensors(
-        self, x: torch.Tensor, x_cat: torch.Tensor | None, *, logits: bool = False
+        self,
+        x: torch.Tensor,
+        x_cat: torch.Tensor | None,
+        *,
+        logits: bool = False,
+        float64: bool = False,
     ) -> torch.Tensor:
-        """Module output on ``x`` in evaluation mode, in large batches."""
+        """Module output on ``x`` in evaluation mode, in chunks.
+
+        With ``float64`` the float32-trained weights are applied in double
+        precision: float32 matrix kernels round differently depending on a
+        row's memory alignment and the batch shape, so a row's float32 output
+        can change in the last bit with the other rows predicted alongside
+        it; in float64 such differences are ~1e-16 and invisible in float64
+        results.
+        """
         module = self.module_
         module.eval()
-        fn = module.logits if logits else module
         device = next(module.parameters()).device
+        if float64:
+            module = copy.deepcopy(module).double()
+        fn = module.logits if logits else module
+        dtype = torch.float64 if float64 else torch.float32
+        size = PREDICT_BATCH_SIZE
         outputs = []
         with torch.inference_mode():
-            for start in range(0, x.shape[0], PREDICT_BATCH_SIZE):
-                xb = x[start : start + PREDICT_BATCH_SIZE].to(device, non_blocking=True)
+            for start in range(0, x.shape[0], size):
+                xb = x[start : start + size].to(device, dtype, non_blocking=True)
                 cb = (
-                    x_cat[start : start + PREDICT_BATCH_SIZE].to(device)
+                    x_cat[start : start + size].to(device)
                     if x_cat is not None
                     else None
                 )
