@@ -1,0 +1,363 @@
+"""Shifted logarithm for steep spectra: x' = log(x - shift)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from ..utils import resolve_columns
+from ._stats import column_label, is_scalar_nan, missing_mask
+
+CLIP_EPSILON = 1e-6
+"""With ``clip=True``, ``x - shift`` is raised to at least this value."""
+
+
+class LogShiftTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Shifted logarithm ``x' = log(x - shift)`` of chosen columns.
+
+    Steep, positive spectra (energies, transverse momenta, masses) become
+    much closer to a bell shape on a log scale; the shift moves a threshold
+    (a trigger or selection cut) to the origin, as in ``E' = log(E - 20)``.
+    Unselected columns and missing entries pass through unchanged.
+
+    Parameters
+    ----------
+    columns : None, int, str, or array-like of int, str or bool, default=None
+        Columns to transform: positions, names (when fitted on a DataFrame)
+        or a boolean mask. ``None`` selects every column, or, when ``shift``
+        is a mapping, exactly the mapping's columns.
+    shift : float, dict or "auto", default="auto"
+        - float: the same shift for every selected column.
+        - dict: column (name or position) -> shift; it must cover every
+          selected column and nothing else.
+        - ``"auto"``: learnt in :meth:`fit` per column as
+          ``shift_j = min(x_j) - offset`` over the present values of rows with
+          non-zero weight, so the smallest training value maps to
+          ``log(offset)``.
+    offset : float > 0, default=1.0
+        Distance of the smallest training value above the learnt shift (used
+        when ``shift="auto"``; with the default the smallest value maps to 0).
+    missing_values : float, default=np.nan
+        Marker of missing entries (e.g. ``-999.0``). They pass through
+        untouched and are left out of the auto shift. NaN in the input is
+        only accepted when this is NaN.
+    clip : bool, default=False
+        What to do with a value at or below its column's shift in
+        :meth:`transform`. ``False`` raises a ``ValueError`` naming the column
+        and the value. ``True`` raises ``x - shift`` to at least
+        ``CLIP_EPSILON = 1e-6`` (in the units of the data) before the log, so
+        no output falls below ``log(1e-6) ≈ -13.8``.
+
+    Attributes
+    ----------
+    columns_ : ndarray of int
+        Sorted positions of the transformed columns.
+    shift_ : ndarray of float64 of shape (len(columns_),)
+        Shift of each transformed column, in the order of ``columns_``.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of str
+        Names of the features seen during :term:`fit` (only for DataFrames).
+
+    See Also
+    --------
+    sklearn.preprocessing.FunctionTransformer : Arbitrary stateless functions.
+    sklearn.preprocessing.PowerTransformer : Learnt Box-Cox / Yeo-Johnson maps.
+    GroupScaler : Rescale afterwards (a log alone does not give unit variance).
+
+    Notes
+    -----
+    :meth:`inverse_transform` computes ``exp(x') + shift`` and is exact up to
+    floating-point rounding, except for values changed by ``clip=True``
+    (they come back as ``shift + 1e-6``). It treats entries equal to
+    ``missing_values`` as missing; the log of a positive float64 is never
+    below -745, so NaN and markers such as -999.0 cannot be confused with a
+    transformed value.
+
+    Only whether a sample weight is zero matters: rows of zero weight are left
+    out of the auto shift, exactly as if they were removed. A fixed shift
+    learns nothing, so there ``sample_weight`` is only validated.
+
+    A float32 input gives a float32 output; the arithmetic runs in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_hep.preprocessing import LogShiftTransformer
+    >>> X = np.array([[21.0, 5.0], [30.0, np.nan], [120.0, 7.0]])
+    >>> tr = LogShiftTransformer(columns=[0], shift=20.0).fit(X)
+    >>> Xt = tr.transform(X)
+    >>> np.round(Xt, 3)
+    array([[0.   , 5.   ],
+           [2.303,   nan],
+           [4.605, 7.   ]])
+    >>> np.allclose(tr.inverse_transform(Xt), X, equal_nan=True)
+    True
+    >>> LogShiftTransformer().fit(X).shift_
+    array([20.,  4.])
+    """
+
+    _parameter_constraints = {
+        "columns": ["array-like", str, numbers.Integral, None],
+        "shift": [
+            Interval(numbers.Real, None, None, closed="neither"),
+            dict,
+            StrOptions({"auto"}),
+        ],
+        "offset": [Interval(numbers.Real, 0, None, closed="neither")],
+        "missing_values": [numbers.Real],
+        "clip": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        columns=None,
+        shift="auto",
+        *,
+        offset=1.0,
+        missing_values=np.nan,
+        clip=False,
+    ):
+        self.columns = columns
+        self.shift = shift
+        self.offset = offset
+        self.missing_values = missing_values
+        self.clip = clip
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _finite_policy(self):
+        return "allow-nan" if is_scalar_nan(self.missing_values) else True
+
+    def _resolve(self, cols, n_features, param="columns"):
+        kwargs = dict(
+            n_features=n_features,
+            feature_names_in=getattr(self, "feature_names_in_", None),
+            owner=type(self).__name__,
+        )
+        return resolve_columns(cols, param=param, **kwargs)
+
+    def _label(self, j):
+        return column_label(j, getattr(self, "feature_names_in_", None))
+
+    def _mapping_shift(self, n_features):
+        """Return {position: shift} from the ``shift`` mapping."""
+        out = {}
+        for key, value in self.shift.items():
+            if isinstance(key, (bool, np.bool_)) or not isinstance(
+                key, (str, numbers.Integral)
+            ):
+                raise ValueError(
+                    "The keys of the 'shift' mapping of LogShiftTransformer must be "
+                    f"column names or positions. Got {key!r}."
+                )
+            (j,) = self._resolve([key], n_features, param="shift")
+            if (
+                isinstance(value, (bool, np.bool_))
+                or not isinstance(value, numbers.Real)
+                or not np.isfinite(value)
+            ):
+                raise ValueError(
+                    "The 'shift' mapping of LogShiftTransformer must map to finite "
+                    f"floats; column {key!r} maps to {value!r}."
+                )
+            if int(j) in out:
+                raise ValueError(
+                    "The 'shift' mapping of LogShiftTransformer gives column "
+                    f"{key!r} (index {int(j)}) twice."
+                )
+            out[int(j)] = float(value)
+        return out
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Select the columns and learn (``shift="auto"``) or set the shifts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; rows of zero weight are left out of the
+            auto shift.
+
+        Returns
+        -------
+        self : LogShiftTransformer
+            The fitted transformer.
+        """
+        X = validate_data(
+            self,
+            X,
+            reset=True,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=self._finite_policy(),
+        )
+        n_features = X.shape[1]
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        mapping = (
+            self._mapping_shift(n_features) if isinstance(self.shift, dict) else None
+        )
+        if self.columns is None:
+            cols = (
+                np.array(sorted(mapping), dtype=np.intp)
+                if mapping is not None
+                else np.arange(n_features, dtype=np.intp)
+            )
+        else:
+            cols = self._resolve(self.columns, n_features)
+
+        if mapping is not None:
+            lacking = [j for j in cols if int(j) not in mapping]
+            extra = sorted(set(mapping) - {int(j) for j in cols})
+            if lacking or extra:
+                raise ValueError(
+                    "The 'shift' mapping of LogShiftTransformer must give one shift "
+                    "per selected column; "
+                    + (
+                        "it lacks " + ", ".join(self._label(j) for j in lacking)
+                        if lacking
+                        else "it holds unselected "
+                        + ", ".join(self._label(j) for j in extra)
+                    )
+                    + "."
+                )
+            shift = np.array([mapping[int(j)] for j in cols], dtype=np.float64)
+        elif isinstance(self.shift, str):  # "auto"
+            sub = X[:, cols].astype(np.float64)
+            usable = ~missing_mask(sub, self.missing_values)
+            if sample_weight is not None:
+                usable &= (sample_weight > 0)[:, None]
+            empty = ~usable.any(axis=0)
+            if empty.any():
+                j = cols[np.flatnonzero(empty)[0]]
+                raise ValueError(
+                    f"LogShiftTransformer cannot learn shift='auto' for column "
+                    f"{self._label(j)}: "
+                    "it has no present values (of non-zero weight) in fit. Give "
+                    "that column a fixed shift or leave it out of 'columns'."
+                )
+            col_min = np.where(usable, sub, np.inf).min(axis=0)
+            shift = col_min - float(self.offset)
+            lost = np.flatnonzero(shift >= col_min)
+            if lost.size:
+                j = cols[lost[0]]
+                raise ValueError(
+                    f"LogShiftTransformer: offset={self.offset!r} vanishes in "
+                    f"float64 next to the minimum {float(col_min[lost[0]])!r} of "
+                    f"column {self._label(j)}"
+                    "; use a larger offset or rescale the column."
+                )
+        else:
+            shift = np.full(cols.shape[0], float(self.shift), dtype=np.float64)
+        self.columns_ = cols
+        self.shift_ = shift
+        return self
+
+    def transform(self, X):
+        """Apply ``log(x - shift_)`` to the selected, present entries.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to transform.
+
+        Returns
+        -------
+        X_tr : ndarray of shape (n_samples, n_features)
+            Same dtype as ``X`` (float32 or float64).
+
+        Raises
+        ------
+        ValueError
+            If ``clip=False`` and a present value is at or below its shift.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            copy=True,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=self._finite_policy(),
+        )
+        if self.columns_.size == 0:
+            return X
+        sub = X[:, self.columns_].astype(np.float64)
+        missing = missing_mask(sub, self.missing_values)
+        diff = sub - self.shift_
+        if self.clip:
+            diff = np.maximum(diff, CLIP_EPSILON)
+        else:
+            bad = ~missing & (diff <= 0)
+            if bad.any():
+                i, k = np.argwhere(bad)[0]
+                raise ValueError(
+                    "LogShiftTransformer: column "
+                    f"{self._label(self.columns_[k])} holds the value "
+                    f"{float(sub[i, k])!r} (row {int(i)}), at or below its shift "
+                    f"{float(self.shift_[k])!r}, where log(x - shift) is undefined "
+                    f"({int(bad.sum())} such value(s) in all). Choose a smaller "
+                    "shift, or pass clip=True to raise x - shift to "
+                    f"{CLIP_EPSILON}."
+                )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(missing, sub, np.log(diff))
+        X[:, self.columns_] = out
+        return X
+
+    def inverse_transform(self, X):
+        """Undo the transformation: ``x = exp(x') + shift_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Transformed data.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Same dtype as ``X``; entries equal to ``missing_values`` pass.
+        """
+        check_is_fitted(self)
+        X = check_array(
+            X,
+            copy=True,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=self._finite_policy(),
+        )
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but LogShiftTransformer is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        if self.columns_.size == 0:
+            return X
+        sub = X[:, self.columns_].astype(np.float64)
+        missing = missing_mask(sub, self.missing_values)
+        with np.errstate(over="ignore"):
+            X[:, self.columns_] = np.where(missing, sub, np.exp(sub) + self.shift_)
+        return X

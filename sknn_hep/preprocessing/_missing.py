@@ -1,0 +1,321 @@
+"""Encode missing features as a null value far from the bulk."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from ..utils import resolve_columns
+from ._stats import (
+    column_label,
+    is_constant,
+    is_scalar_nan,
+    missing_mask,
+    weighted_mean_var,
+)
+
+
+class MissingValueEncoder(TransformerMixin, BaseEstimator):
+    """Replace missing values by a fill value well below the present ones.
+
+    A missing feature (the 4th jet of a 3-jet event) should not be imputed by
+    a plausible value: the network must see that it is absent. Per column,
+    the mean μ and standard deviation σ are taken from the present values only
+    (weighted); the present values are optionally standardised with them, and
+    every missing entry is replaced by a fill that lies below the training
+    range and at least ``distance`` σ below μ, so the gap is visible.
+
+    Parameters
+    ----------
+    missing_values : float, default=np.nan
+        Marker of missing entries, e.g. ``-999.0`` for the Higgs challenge.
+        NaN in the input is only accepted when this is NaN.
+    distance : float >= 0, default=3.0
+        Minimal distance of the fill below μ, in units of σ.
+    margin : float > 0, default=1.0
+        Minimal distance of the fill below the smallest present training
+        value, in units of σ.
+    standardize : bool, default=True
+        Map present values to ``(x - mean_) / scale_``. With ``False`` they
+        pass unchanged and the fill is in the units of the data.
+    add_indicator : bool, default=False
+        Append one 0/1 column per column that had missing values in fit,
+        named ``missingindicator_<column>``, after the input columns.
+    columns : None, int, str, or array-like of int, str or bool, default=None
+        Columns to encode (positions, names or a boolean mask); ``None``
+        selects all. Other columns, missing markers included, pass unchanged.
+
+    Attributes
+    ----------
+    columns_ : ndarray of int
+        Sorted positions of the encoded columns.
+    mean_ : ndarray of shape (len(columns_),)
+        Weighted mean of the present values, per encoded column.
+    var_ : ndarray of shape (len(columns_),)
+        Weighted variance (``ddof=0``) of the present values.
+    scale_ : ndarray of shape (len(columns_),)
+        ``sqrt(var_)``, or 1 where the present values are constant.
+    fill_value_ : ndarray of shape (len(columns_),)
+        What a missing entry becomes, in output units (standardised when
+        ``standardize=True``).
+    missing_features_ : ndarray of int
+        Positions (in the input) of the encoded columns that had missing
+        values in fit; they get the indicator columns.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of str
+        Names of the features seen during :term:`fit` (only for DataFrames).
+
+    See Also
+    --------
+    sklearn.impute.SimpleImputer : Fill with a statistic of the present values.
+    sklearn.impute.MissingIndicator : The indicator columns alone.
+
+    Notes
+    -----
+    With ``s = scale_`` and ``min`` the smallest present training value (rows
+    of non-zero weight), the fill in data units is::
+
+        fill = min(mean - distance * s, min - margin * s)
+
+    so it is strictly below the training range and at least ``distance`` σ
+    from μ; with ``standardize=True`` it is stored and emitted as
+    ``(fill - mean) / s``, i.e. ``min(-distance, (min - mean) / s - margin)``.
+
+    Sample weights must be non-negative; rows of zero weight are ignored for
+    μ, σ and the minimum (they act as removed rows). A column with no present
+    value of non-zero weight in fit raises a ``ValueError`` naming it: there
+    is nothing to learn μ and σ from; drop the column or leave it out of
+    ``columns``. A column without missing values in fit that has some at
+    transform time gets the same fill (no indicator column exists for it).
+
+    :meth:`inverse_transform` drops the indicator columns, undoes the
+    standardisation and puts ``missing_values`` back where an entry equals
+    the fill value exactly, so it is exact up to floating-point rounding
+    unless a present value equals a fill. A float32 input gives a float32
+    output (arithmetic in float64).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_hep.preprocessing import MissingValueEncoder
+    >>> X = np.array([[1.0, 10.0], [2.0, -999.0], [3.0, 30.0], [-999.0, 20.0]])
+    >>> enc = MissingValueEncoder(missing_values=-999.0, add_indicator=True)
+    >>> Xt = enc.fit_transform(X)
+    >>> np.round(Xt, 3)
+    array([[-1.225, -1.225,  0.   ,  0.   ],
+           [ 0.   , -3.   ,  0.   ,  1.   ],
+           [ 1.225,  1.225,  0.   ,  0.   ],
+           [-3.   ,  0.   ,  1.   ,  0.   ]])
+    >>> enc.get_feature_names_out().tolist()
+    ['x0', 'x1', 'missingindicator_x0', 'missingindicator_x1']
+    >>> np.allclose(enc.inverse_transform(Xt), X)
+    True
+    """
+
+    _parameter_constraints = {
+        "missing_values": [numbers.Real],
+        "distance": [Interval(numbers.Real, 0, None, closed="left")],
+        "margin": [Interval(numbers.Real, 0, None, closed="neither")],
+        "standardize": ["boolean"],
+        "add_indicator": ["boolean"],
+        "columns": ["array-like", str, numbers.Integral, None],
+    }
+
+    def __init__(
+        self,
+        missing_values=np.nan,
+        *,
+        distance=3.0,
+        margin=1.0,
+        standardize=True,
+        add_indicator=False,
+        columns=None,
+    ):
+        self.missing_values = missing_values
+        self.distance = distance
+        self.margin = margin
+        self.standardize = standardize
+        self.add_indicator = add_indicator
+        self.columns = columns
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _finite_policy(self):
+        return "allow-nan" if is_scalar_nan(self.missing_values) else True
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn μ, σ and the fill value of each encoded column.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, missing entries marked by ``missing_values``.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows.
+
+        Returns
+        -------
+        self : MissingValueEncoder
+            The fitted encoder.
+        """
+        X = validate_data(
+            self,
+            X,
+            reset=True,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=self._finite_policy(),
+        )
+        n_features = X.shape[1]
+        names = getattr(self, "feature_names_in_", None)
+        if self.columns is None:
+            cols = np.arange(n_features, dtype=np.intp)
+        else:
+            cols = resolve_columns(
+                self.columns,
+                n_features=n_features,
+                feature_names_in=names,
+                owner="MissingValueEncoder",
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        sub = X[:, cols].astype(np.float64)
+        missing = missing_mask(sub, self.missing_values)
+        mean, var, _, n_used = weighted_mean_var(sub, sample_weight, present=~missing)
+        if np.any(n_used == 0):
+            j = cols[np.flatnonzero(n_used == 0)[0]]
+            raise ValueError(
+                f"MissingValueEncoder: column {column_label(j, names)} has no "
+                "present values (of non-zero weight) in fit, so its mean and "
+                "standard deviation are undefined; drop it or leave it out of "
+                "'columns'."
+            )
+        constant = is_constant(var, mean, n_used)
+        scale = np.where(constant, 1.0, np.sqrt(np.where(constant, 1.0, var)))
+        usable = ~missing
+        if sample_weight is not None:
+            usable &= (sample_weight > 0)[:, None]
+        data_min = np.where(usable, sub, np.inf).min(axis=0)
+        fill = np.minimum(
+            mean - float(self.distance) * scale, data_min - float(self.margin) * scale
+        )
+        if self.standardize:
+            fill = (fill - mean) / scale
+        self.columns_ = cols
+        self.mean_ = mean
+        self.var_ = np.where(constant, 0.0, var)
+        self.scale_ = scale
+        self.fill_value_ = fill
+        self.missing_features_ = cols[missing.any(axis=0)]
+        return self
+
+    def transform(self, X):
+        """Standardise present values (optionally) and fill missing ones.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data, missing entries marked by ``missing_values``.
+
+        Returns
+        -------
+        X_tr : ndarray of shape (n_samples, n_features_out)
+            Same dtype as ``X``; the indicator columns (if any) come last.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            copy=True,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=self._finite_policy(),
+        )
+        sub = X[:, self.columns_].astype(np.float64)
+        missing = missing_mask(sub, self.missing_values)
+        if self.standardize:
+            sub = (sub - self.mean_) / self.scale_
+        X[:, self.columns_] = np.where(missing, self.fill_value_, sub)
+        if not self.add_indicator:
+            return X
+        keep = np.isin(self.columns_, self.missing_features_)
+        return np.hstack([X, missing[:, keep].astype(X.dtype)])
+
+    def inverse_transform(self, X):
+        """Map encoded data back: drop indicators, unscale, restore markers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_out)
+            Encoded data.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Same dtype as ``X``; entries equal to a fill value become
+            ``missing_values``.
+        """
+        check_is_fitted(self)
+        X = check_array(
+            X,
+            copy=True,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=self._finite_policy(),
+        )
+        n_out = self.n_features_in_ + (
+            self.missing_features_.size if self.add_indicator else 0
+        )
+        if X.shape[1] != n_out:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but MissingValueEncoder.inverse_"
+                f"transform is expecting {n_out} features as input."
+            )
+        X = np.ascontiguousarray(X[:, : self.n_features_in_])
+        sub = X[:, self.columns_]
+        missing = sub == self.fill_value_.astype(X.dtype)
+        sub = sub.astype(np.float64)
+        if self.standardize:
+            sub = sub * self.scale_ + self.mean_
+        X[:, self.columns_] = np.where(missing, self.missing_values, sub)
+        return X
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names: the input names, then the indicators.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; ``None`` uses ``feature_names_in_`` or
+            ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The input names, then ``missingindicator_<name>`` for each column
+            of ``missing_features_`` when ``add_indicator=True``.
+        """
+        check_is_fitted(self, "n_features_in_")
+        names = _check_feature_names_in(self, input_features)
+        out = list(names)
+        if self.add_indicator:
+            out += [f"missingindicator_{names[j]}" for j in self.missing_features_]
+        return np.asarray(out, dtype=object)
