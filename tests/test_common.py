@@ -1,0 +1,57 @@
+"""scikit-learn's conformance checks over every public estimator and transformer."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_group_scaler import COMMON_INSTANCES as GROUP_SCALERS
+from test_log_shift import COMMON_INSTANCES as LOG_SHIFTS
+from test_missing import COMMON_INSTANCES as MISSING_ENCODERS
+
+from sknn_hep.neural_network import NeuralClassifier, NeuralRegressor
+
+# Small, fast networks that still learn the checks' toy problems.
+_FAST = dict(n_layers=2, n_units=32, batch_size=32, max_epochs=30, lr=1e-2)
+
+ESTIMATORS = [
+    NeuralClassifier(**_FAST),
+    NeuralClassifier(**_FAST, block="residual", batch_norm=True, dropout=0.1),
+    NeuralClassifier(**_FAST, block="dense"),
+    NeuralClassifier(**_FAST, activation="selu", dropout=0.1),
+    NeuralClassifier(**_FAST, early_stopping=True, validation_fraction=0.2),
+    NeuralClassifier(**_FAST, categorical_features=[0]),
+    NeuralRegressor(**_FAST),
+    NeuralRegressor(**_FAST, block="residual", batch_norm=True, dropout=0.1),
+    NeuralRegressor(**_FAST, block="dense"),
+    NeuralRegressor(**_FAST, activation="selu", dropout=0.1),
+    NeuralRegressor(**_FAST, early_stopping=True, validation_fraction=0.2),
+    NeuralRegressor(**_FAST, categorical_features=[0]),
+    *LOG_SHIFTS,
+    *GROUP_SCALERS,
+    *MISSING_ENCODERS,
+]
+
+
+def _expected_failed_checks(estimator):
+    if not isinstance(estimator, (NeuralClassifier, NeuralRegressor)):
+        return {}
+    failed = {}
+    if estimator.categorical_features is not None:
+        # These two checks build their own continuous X without applying the
+        # `categorical` input tag, so column 0 is not a category code; the
+        # estimator rightly refuses it (tests/test_neural_network.py tests the
+        # feature on real codes).
+        reason = "the check feeds continuous floats into the categorical column"
+        failed["check_class_weight_classifiers"] = reason
+        failed["check_decision_proba_consistency"] = reason
+    # Not a bug: mini-batch training in float32 cannot make weight 2 and a
+    # repeated row bit-identical (the batches are composed differently and the
+    # sums are rounded in another order). tests/test_weights.py checks the
+    # equivalence to a float32 tolerance with full-batch training instead.
+    failed["check_sample_weight_equivalence_on_dense_data"] = (
+        "mini-batch float32 training: weighted and repeated rows agree to "
+        "float32 rounding, not to rtol=1e-7 (see tests/test_neural_network.py)"
+    )
+    return failed
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
