@@ -1,0 +1,111 @@
+"""Train a NeuralClassifier pipeline on the bundled ATLAS Higgs-challenge sample.
+
+The main job of the README (``make demo``):
+
+1. loads the 22,889 bundled events (30 features, ``-999.0`` marks a missing
+   value, ``PRI_jet_num`` is a category);
+2. builds a pipeline: log-shift of the heavy-tailed columns, missing-value
+   encoding (fill ≥ 3σ from the bulk plus indicator columns), and a
+   NeuralClassifier with an embedding for ``PRI_jet_num``, trained with the
+   per-event ``KaggleWeight`` balanced between the classes and early stopping;
+3. reports the 5-fold ROC AUC (unweighted and ``KaggleWeight``-weighted);
+4. fits on all events and saves the pipeline with joblib.
+
+Run ``python examples/higgs_pipeline.py --help`` for the options;
+``--fast`` trains on a subset for a quick check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+from sknn_hep.datasets import HIGGS_FEATURES, load_higgs_challenge
+from sknn_hep.neural_network import NeuralClassifier
+from sknn_hep.preprocessing import LogShiftTransformer, MissingValueEncoder
+
+HEAVY_TAILED = [
+    c
+    for c in HIGGS_FEATURES
+    if c.startswith("DER_mass")
+    or c.endswith("_pt")
+    or c in ("PRI_met", "PRI_met_sumet", "DER_sum_pt", "DER_pt_ratio_lep_tau")
+]
+NUMERIC = [c for c in HIGGS_FEATURES if c != "PRI_jet_num"]
+
+
+def make_model(max_epochs: int, random_state: int):
+    """The demo pipeline (DataFrame in, names kept between the steps)."""
+    return make_pipeline(
+        LogShiftTransformer(columns=HEAVY_TAILED, missing_values=-999.0, clip=True),
+        MissingValueEncoder(missing_values=-999.0, add_indicator=True, columns=NUMERIC),
+        NeuralClassifier(
+            n_layers=3,
+            n_units=128,
+            dropout=0.1,
+            categorical_features=["PRI_jet_num"],
+            class_weight="balanced",
+            early_stopping=True,
+            patience=5,
+            max_epochs=max_epochs,
+            lr_schedule="plateau",
+            lr_patience=2,
+            random_state=random_state,
+        ),
+    ).set_output(transform="pandas")
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="4,000 events, 5 epochs")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--max-epochs", type=int, default=None)
+    parser.add_argument("--output", type=Path, default=Path("output"))
+    parser.add_argument("--random-state", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    n = 4000 if args.fast else None
+    max_epochs = args.max_epochs or (5 if args.fast else 50)
+    X, y, w, _ = load_higgs_challenge(n_samples=n, return_X_y=True)
+    print(f"Higgs-challenge sample: {len(y)} events, {int(y.sum())} signal")
+
+    cv = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=0)
+    scores, weighted = [], []
+    start = time.perf_counter()
+    for k, (train, test) in enumerate(cv.split(X, y), 1):
+        model = make_model(max_epochs, args.random_state)
+        model.fit(X.iloc[train], y[train], neuralclassifier__sample_weight=w[train])
+        p = model.predict_proba(X.iloc[test])[:, 1]
+        scores.append(roc_auc_score(y[test], p))
+        weighted.append(roc_auc_score(y[test], p, sample_weight=w[test]))
+        epochs = model[-1].n_iter_
+        print(
+            f"fold {k}: ROC AUC {scores[-1]:.4f} (weighted {weighted[-1]:.4f}), "
+            f"{epochs} epochs, best {model[-1].best_epoch_}"
+        )
+    print(
+        f"{args.folds}-fold ROC AUC: {np.mean(scores):.4f} ± {np.std(scores):.4f}; "
+        f"KaggleWeight-weighted: {np.mean(weighted):.4f} ± {np.std(weighted):.4f} "
+        f"({time.perf_counter() - start:.0f} s)"
+    )
+
+    model = make_model(max_epochs, args.random_state)
+    model.fit(X, y, neuralclassifier__sample_weight=w)
+    args.output.mkdir(parents=True, exist_ok=True)
+    path = args.output / "higgs_pipeline.joblib"
+    joblib.dump(model, path)
+    reloaded = joblib.load(path)
+    assert np.array_equal(reloaded.predict_proba(X), model.predict_proba(X))
+    print(f"Saved the pipeline fitted on all events to {path}")
+    return {"auc": float(np.mean(scores)), "weighted_auc": float(np.mean(weighted))}
+
+
+if __name__ == "__main__":
+    main()
