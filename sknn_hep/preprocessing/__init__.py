@@ -1,13 +1,23 @@
 """Preprocessing transformers for physics inputs (numpy/pandas in and out, no torch)."""
 
+from ._embedding import EmbeddingEncoder
 from ._four_momentum import FourMomentumTransformer
 from ._group_scaler import GroupScaler
+from ._hep_preprocessor import (
+    HIGGS_LOG_COLUMNS,
+    make_hep_preprocessor,
+    make_higgs_preprocessor,
+)
 from ._log_shift import LogShiftTransformer
 from ._missing import MissingValueEncoder
 
 __all__ = [
+    "EmbeddingEncoder",
     "FourMomentumTransformer",
     "GroupScaler",
+    "HIGGS_LOG_COLUMNS",
     "LogShiftTransformer",
     "MissingValueEncoder",
+    "make_hep_preprocessor",
+    "make_higgs_preprocessor",
 ]
