@@ -237,6 +237,12 @@ class BaseNeuralEstimator(BaseEstimator):
             if valid_rows is not None
             else None
         )
+        if weights is not None and not float(weights[train_rows].sum()) > 0:
+            raise ValueError(
+                f"The training rows of {name} have weights summing to "
+                f"{float(weights[train_rows].sum()):g} after the validation split; "
+                "the loss needs a positive sum."
+            )
         if valid is not None and valid.w is not None and not float(valid.w.sum()) > 0:
             raise ValueError(
                 f"The validation split of {name} (validation_fraction="

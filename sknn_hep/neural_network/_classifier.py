@@ -124,11 +124,13 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
                 f"{list(self.classes_)!r} of {name}."
             )
         y_enc = np.searchsorted(self.classes_, y).astype(np.int64)
-        if sample_weight is not None:
+        # fit needs two weighted classes in its data; a first partial_fit call
+        # declares the classes and (as without weights) may see only one
+        if sample_weight is not None and first and classes is None:
             totals = np.bincount(
                 y_enc, weights=sample_weight, minlength=len(self.classes_)
             )
-            if np.count_nonzero(totals > 0) < 2 and first:
+            if np.count_nonzero(totals > 0) < 2:
                 raise ValueError(
                     f"{name} needs at least 2 classes with positive summed "
                     "sample_weight; got class totals "

@@ -114,7 +114,8 @@ TRAINING = """\
         When True, ``fit`` continues training the existing network (weights,
         optimizer state, input and target scaling, categories) for another
         ``max_epochs`` epochs. Architecture parameters cannot change between
-        such calls (ValueError).
+        such calls (ValueError). Learning-rate schedules keep counting epochs
+        across calls (the cosine schedule, past ``max_epochs``, rises again).
 """
 
 INPUTS = """\
@@ -147,9 +148,10 @@ ATTRIBUTES = """\
         Number of epochs trained (over all calls with ``warm_start`` or
         ``partial_fit``).
     best_epoch_ : int
-        Epoch with the lowest validation loss (training loss without early
-        stopping); with ``early_stopping`` and ``restore_best_weights`` the
-        model holds this epoch's weights.
+        With ``early_stopping``: the last epoch whose validation loss improved
+        on the best so far by more than ``tol`` (with ``restore_best_weights``
+        the model holds this epoch's weights). Without: the epoch with the
+        lowest training loss.
     loss_curve_ : list of float
         Training loss per epoch.
 """
