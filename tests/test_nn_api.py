@@ -351,3 +351,22 @@ def test_history_attributes(binary):
     assert est.loss_curve_ == [r["train_loss"] for r in est.history_]
     assert sorted(est.history_[0]) == ["dur", "epoch", "lr", "train_loss"]
     assert est.best_epoch_ == int(np.argmin(est.loss_curve_)) + 1
+
+
+def test_inference_dtype_float32_agrees_with_float64():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=300, random_state=0)
+    clf = NeuralClassifier(
+        n_layers=2, n_units=16, max_epochs=3, batch_size=64, random_state=0
+    ).fit(X, y)
+    p64 = clf.predict_proba(X)
+    p32 = clf.set_params(inference_dtype="float32").predict_proba(X)
+    np.testing.assert_allclose(p32, p64, rtol=1e-5, atol=1e-6)
+    # float32 results carry float32 rounding; float64 ones do not
+    d32 = clf.decision_function(X)
+    d64 = clf.set_params(inference_dtype="float64").decision_function(X)
+    assert np.array_equal(d32, d32.astype(np.float32).astype(np.float64))
+    assert not np.array_equal(d64, d64.astype(np.float32).astype(np.float64))
+    with pytest.raises(ValueError, match="'inference_dtype' parameter"):
+        clf.set_params(inference_dtype="float16").fit(X, y)

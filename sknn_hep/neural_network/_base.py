@@ -90,6 +90,7 @@ class BaseNeuralEstimator(BaseEstimator):
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
         "warm_start": ["boolean"],
+        "inference_dtype": [StrOptions({"float64", "float32"})],
         "categorical_features": ["array-like", str, Integral, None],
         "embedding_dim": [
             Interval(Integral, 1, None, closed="left"),
@@ -435,9 +436,12 @@ class BaseNeuralEstimator(BaseEstimator):
         else:
             x_num, x_cat = X, None
         out = self.net_.forward_tensors(
-            as_tensor(x_num, torch.float32), x_cat, logits=logits, float64=True
+            as_tensor(x_num, torch.float32),
+            x_cat,
+            logits=logits,
+            float64=self.inference_dtype == "float64",
         )
-        return out.cpu().numpy()
+        return out.cpu().numpy().astype(np.float64, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -57,6 +57,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         device="cpu",
         verbose=0,
         warm_start=False,
+        inference_dtype="float64",
         categorical_features=None,
         embedding_dim="auto",
         class_weight=None,
@@ -93,6 +94,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         self.device = device
         self.verbose = verbose
         self.warm_start = warm_start
+        self.inference_dtype = inference_dtype
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.class_weight = class_weight

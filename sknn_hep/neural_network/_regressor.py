@@ -54,6 +54,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         device="cpu",
         verbose=0,
         warm_start=False,
+        inference_dtype="float64",
         categorical_features=None,
         embedding_dim="auto",
         loss="mse",
@@ -89,6 +90,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         self.device = device
         self.verbose = verbose
         self.warm_start = warm_start
+        self.inference_dtype = inference_dtype
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.loss = loss
