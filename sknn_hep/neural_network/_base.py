@@ -28,8 +28,8 @@ from ..nn import (
     make_lr_scheduler_spec,
     make_optimizer_spec,
 )
-from ..utils import resolve_columns
-from ._inputs import as_tensor, check_codes, encode_categories, weighted_mean_std
+from ..utils import encode_categories, resolve_columns
+from ._inputs import as_tensor, check_codes, weighted_mean_std
 from ._net import ProgressBar, TensorData, TensorNet
 
 # Parameters that fix the network's shape: warm_start cannot change them.

@@ -27,30 +27,6 @@ def check_codes(estimator, X: np.ndarray, cat_idx: np.ndarray) -> None:
             )
 
 
-def encode_categories(
-    X: np.ndarray, cat_idx: np.ndarray, categories: list[np.ndarray]
-) -> np.ndarray:
-    """Table rows of the codes: code ``categories[i][k]`` -> ``k + 1``, unseen -> 0.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[3.0, 0.5], [7.0, 0.1], [5.0, 0.2]])
-    >>> encode_categories(X, np.array([0]), [np.array([3.0, 7.0])])
-    array([[1],
-           [2],
-           [0]])
-    """
-    out = np.zeros((X.shape[0], len(cat_idx)), dtype=np.int64)
-    for pos, (j, cats) in enumerate(zip(cat_idx, categories)):
-        values = X[:, j]
-        found = np.searchsorted(cats, values)
-        clipped = np.minimum(found, len(cats) - 1)
-        known = cats[clipped] == values
-        out[:, pos] = np.where(known, clipped + 1, 0)
-    return out
-
-
 def weighted_mean_std(values: np.ndarray, weights: np.ndarray | None):
     """Column means and standard deviations, weighted by ``max(w, 0)``.
 

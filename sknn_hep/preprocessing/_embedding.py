@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..utils import resolve_columns
+from ..utils import encode_categories, resolve_columns
 from ._stats import column_label
 
 _OWNER = "EmbeddingEncoder"
@@ -318,12 +318,11 @@ class EmbeddingEncoder(TransformerMixin, BaseEstimator):
             ensure_all_finite="allow-nan" if not self.use_other_columns else True,
         )
         self._check_codes(X)
-        blocks = {}
-        for j, cats, table in zip(self.columns_, self.categories_, self.embeddings_):
-            values = X[:, j]
-            pos = np.minimum(np.searchsorted(cats, values), len(cats) - 1)
-            rows = np.where(cats[pos] == values, pos + 1, 0)
-            blocks[int(j)] = table[rows]
+        rows = encode_categories(X, self.columns_, self.categories_)
+        blocks = {
+            int(j): table[rows[:, k]]
+            for k, (j, table) in enumerate(zip(self.columns_, self.embeddings_))
+        }
         parts = [
             blocks[j] if j in blocks else X[:, j : j + 1] for j in range(X.shape[1])
         ]
