@@ -6,8 +6,13 @@ from test_four_momentum import COMMON_INSTANCES as FOUR_MOMENTA
 from test_group_scaler import COMMON_INSTANCES as GROUP_SCALERS
 from test_log_shift import COMMON_INSTANCES as LOG_SHIFTS
 from test_missing import COMMON_INSTANCES as MISSING_ENCODERS
+from test_multitask import COMMON_INSTANCES as MULTITASK_NETS
 
-from sknn_hep.neural_network import NeuralClassifier, NeuralRegressor
+from sknn_hep.neural_network import (
+    MultiTaskNeuralNet,
+    NeuralClassifier,
+    NeuralRegressor,
+)
 from sknn_hep.preprocessing import EmbeddingEncoder
 
 # Small, fast networks that still learn the checks' toy problems.
@@ -26,6 +31,7 @@ ESTIMATORS = [
     NeuralRegressor(**_FAST, activation="selu", dropout=0.1),
     NeuralRegressor(**_FAST, early_stopping=True, validation_fraction=0.2),
     NeuralRegressor(**_FAST, categorical_features=[0]),
+    *MULTITASK_NETS,
     *LOG_SHIFTS,
     *GROUP_SCALERS,
     *MISSING_ENCODERS,
@@ -46,7 +52,9 @@ def _expected_failed_checks(estimator):
                 "category codes (see tests/test_embedding_encoder.py)"
             )
         }
-    if not isinstance(estimator, (NeuralClassifier, NeuralRegressor)):
+    if not isinstance(
+        estimator, (NeuralClassifier, NeuralRegressor, MultiTaskNeuralNet)
+    ):
         return {}
     failed = {}
     if estimator.categorical_features is not None:

@@ -423,3 +423,55 @@ def test_non_finite_loss_from_extreme_inputs_raises():
     )
     with pytest.raises(TrainingDivergedError, match=r"epoch 1\b.*'lr'"):
         est.fit(X, y)
+
+
+# -- validation_mask -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [NeuralClassifier, NeuralRegressor])
+def test_validation_mask_rows_are_held_out_of_training(binary, cls):
+    X, y = binary
+    mask = np.zeros(len(X), dtype=bool)
+    mask[::4] = True
+    kw = dict(n_layers=1, n_units=8, batch_size=32, max_epochs=4, random_state=0)
+    held_out = cls(**kw).fit(X, y, validation_mask=mask)
+    reference = cls(**kw).fit(X[~mask], y[~mask])
+    np.testing.assert_array_equal(held_out.predict(X), reference.predict(X))
+    assert [r["train_loss"] for r in held_out.history_] == reference.loss_curve_
+    # the held-out rows' loss is recorded every epoch
+    assert all(np.isfinite(r["valid_loss"]) for r in held_out.history_)
+    assert "valid_loss" not in reference.history_[0]
+
+
+def test_validation_mask_drives_early_stopping(binary):
+    X, y = binary
+    mask = np.zeros(len(X), dtype=bool)
+    mask[:50] = True
+    clf = NeuralClassifier(
+        n_layers=2,
+        n_units=64,
+        batch_size=16,
+        lr=1e-2,
+        max_epochs=300,
+        early_stopping=True,
+        patience=3,
+        random_state=0,
+    ).fit(X, y, validation_mask=mask)
+    valid = [r["valid_loss"] for r in clf.history_]
+    assert clf.n_iter_ < 300
+    assert clf.best_epoch_ == 1 + int(np.argmin(valid))
+
+
+@pytest.mark.parametrize(
+    ("mask", "error", "match"),
+    [
+        (np.zeros(200, dtype=int), TypeError, "boolean array.*int64"),
+        (np.zeros(10, dtype=bool), ValueError, r"shape \(200,\).*\(10,\)"),
+        (np.zeros(200, dtype=bool), ValueError, "marks 0 of 200"),
+        (np.ones(200, dtype=bool), ValueError, "marks 200 of 200"),
+    ],
+)
+def test_validation_mask_errors(binary, mask, error, match):
+    X, y = binary
+    with pytest.raises(error, match=match):
+        NeuralClassifier(max_epochs=1).fit(X, y, validation_mask=mask)

@@ -1,7 +1,13 @@
 """scikit-learn estimators backed by skorch and torch."""
 
 from ._classifier import NeuralClassifier
+from ._multitask import MultiTaskNeuralNet
 from ._net import TrainingDivergedError
 from ._regressor import NeuralRegressor
 
-__all__ = ["NeuralClassifier", "NeuralRegressor", "TrainingDivergedError"]
+__all__ = [
+    "MultiTaskNeuralNet",
+    "NeuralClassifier",
+    "NeuralRegressor",
+    "TrainingDivergedError",
+]

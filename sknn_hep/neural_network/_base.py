@@ -133,22 +133,37 @@ class BaseNeuralEstimator(BaseEstimator):
         return self.device
 
     # -- fitting -------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+    def _validate_Xy(self, X, y, *, reset):
+        """Validated ``(X, y)``; subclasses with special targets override it."""
+        return validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            multi_output=self._multi_output_y,
+            y_numeric=not self._is_classifier_like,
+        )
+
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        incremental=False,
+        classes=None,
+        validation_mask=None,
+    ):
         name = type(self).__name__
         first = not hasattr(self, "net_") or not (incremental or self.warm_start)
         hidden = self._hidden_sizes()
         self._check_schedule_params()
         if not first:
             self._check_architecture_unchanged()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=first,
-            dtype=[np.float64, np.float32],
-            multi_output=self._multi_output_y,
-            y_numeric=not self._is_classifier_like,
-        )
+        X, y = self._validate_Xy(X, y, reset=first)
+        if validation_mask is not None:
+            validation_mask = _check_validation_mask(validation_mask, X.shape[0], name)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=False
@@ -202,9 +217,12 @@ class BaseNeuralEstimator(BaseEstimator):
         ).generate_state(2)
 
         train_rows, valid_rows = np.arange(X.shape[0]), None
-        use_validation = self.early_stopping and not incremental
-        if use_validation:
+        if validation_mask is not None:
+            train_rows = np.flatnonzero(~validation_mask)
+            valid_rows = np.flatnonzero(validation_mask)
+        elif self.early_stopping and not incremental:
             train_rows, valid_rows = self._split(y_model, int(split_seed))
+        use_validation = valid_rows is not None
 
         if self.batch_norm and len(train_rows) < 2:
             raise ValueError(
@@ -342,9 +360,15 @@ class BaseNeuralEstimator(BaseEstimator):
             l2=float(self.l2),
             gradient_penalty=float(self.gradient_penalty),
             seed=seed,
+            **{f"module__{k}": v for k, v in self._module_kwargs().items()},
         )
 
+    def _module_kwargs(self) -> dict:
+        """Extra keyword arguments of the network module (subclass hook)."""
+        return {}
+
     def _callbacks(self, use_validation: bool, epochs: int) -> list:
+        """Callbacks of one fit call; ``use_validation``: a validation set exists."""
         monitor = "valid_loss" if use_validation else "train_loss"
         callbacks = []
         spec = make_lr_scheduler_spec(
@@ -364,7 +388,7 @@ class BaseNeuralEstimator(BaseEstimator):
                     ),
                 )
             )
-        if use_validation:
+        if use_validation and self.early_stopping:
             callbacks.append(
                 (
                     "early_stopping",
@@ -449,6 +473,28 @@ class BaseNeuralEstimator(BaseEstimator):
         # With categorical features the inputs must hold integer codes.
         tags.input_tags.categorical = self.categorical_features is not None
         return tags
+
+
+def _check_validation_mask(mask, n_samples: int, owner: str) -> np.ndarray:
+    """``validation_mask`` as a boolean array with rows on both sides."""
+    arr = np.asarray(mask)
+    if arr.dtype != bool:
+        raise TypeError(
+            f"The validation_mask passed to {owner}.fit must be a boolean array "
+            f"(True for the validation rows). Got dtype {arr.dtype} instead."
+        )
+    if arr.shape != (n_samples,):
+        raise ValueError(
+            f"The validation_mask passed to {owner}.fit must have shape "
+            f"({n_samples},), one entry per row of X. Got shape {arr.shape}."
+        )
+    n_valid = int(arr.sum())
+    if n_valid == 0 or n_valid == n_samples:
+        raise ValueError(
+            f"The validation_mask passed to {owner}.fit must mark some but not all "
+            f"rows for validation; it marks {n_valid} of {n_samples}."
+        )
+    return arr
 
 
 def _same(a, b) -> bool:

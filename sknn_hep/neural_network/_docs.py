@@ -57,7 +57,8 @@ default=None
         lr / (1 + lr_decay·t); ``"step"`` lr·lr_decay^floor(t / lr_step);
         ``"exponential"`` lr·exp(−t / lr_step); ``"plateau"`` multiply by
         ``lr_decay`` once the monitored loss (validation loss with
-        ``early_stopping``, else training loss) has not improved for more
+        ``early_stopping`` or a ``validation_mask``, else training loss) has
+        not improved for more
         than ``lr_patience`` epochs; ``"cosine"`` cosine annealing to 0 over
         ``max_epochs``. The rate used in each epoch is in ``history_``.
     lr_decay : float > 0, default=0.5
@@ -94,7 +95,8 @@ TRAINING = """\
         weighted validation loss Σwℓ/Σw and stop when it has not improved by
         ``tol`` for ``patience`` epochs.
     validation_fraction : float in (0, 1), default=0.1
-        Fraction held out with ``early_stopping``.
+        Fraction held out with ``early_stopping`` (unless ``fit`` is given a
+        ``validation_mask``, which names the validation rows instead).
     patience : int, default=10
         Epochs without improvement before stopping.
     tol : float, default=1e-4
@@ -151,7 +153,8 @@ ATTRIBUTES = """\
         ``net_.history`` skorch's history).
     history_ : list of dict
         One dict per epoch: ``epoch`` (from 1), ``train_loss``,
-        ``valid_loss`` (with early stopping), ``lr``, ``dur`` (seconds).
+        ``valid_loss`` (with early stopping or a ``validation_mask``),
+        ``lr``, ``dur`` (seconds).
     n_iter_ : int
         Number of epochs trained (over all calls with ``warm_start`` or
         ``partial_fit``).
@@ -159,7 +162,8 @@ ATTRIBUTES = """\
         With ``early_stopping``: the last epoch whose validation loss improved
         on the best so far by more than ``tol`` (with ``restore_best_weights``
         the model holds this epoch's weights). Without: the epoch with the
-        lowest training loss.
+        lowest validation loss (with a ``validation_mask``) or else training
+        loss.
     loss_curve_ : list of float
         Training loss per epoch.
 """

@@ -207,16 +207,19 @@ class TensorNet(NeuralNet):
             cb = x_cat[start:stop] if x_cat is not None else None
             if gp:
                 z = module.scaler(xb).detach().requires_grad_(True)
-                out = module.logits_from_scaled(z, cb)
+                out = module.logits_from_scaled(z, cb, split=True)
             else:
-                out = module.logits(xb, cb)
+                out = module.logits(xb, cb, split=True)
             losses = criterion(out, y[start:stop])
             if w is not None:
                 losses = losses * w[start:stop]
             data_sum = losses.sum()
             loss = data_sum / (losses.shape[0] * weight_mean)
             if gp:
-                (grad,) = torch.autograd.grad(out.sum(), z, create_graph=True)
+                out_sum = (
+                    out.sum() if torch.is_tensor(out) else sum(o.sum() for o in out)
+                )
+                (grad,) = torch.autograd.grad(out_sum, z, create_graph=True)
                 sq = grad.square().sum(dim=1)
                 if w is not None:
                     sq = sq * w[start:stop]

@@ -131,7 +131,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
 
     # -- public API ----------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, validation_mask=None):
         """Train the network.
 
         Parameters
@@ -142,12 +142,18 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
             Targets, in any scale (standardised internally).
         sample_weight : array-like of shape (n_samples,) or None
             Per-event weights (see Notes).
+        validation_mask : array-like of bool of shape (n_samples,) or None
+            Rows to hold out as the validation set instead of a random
+            ``validation_fraction`` split (e.g. a fold chosen by event
+            number): they are not trained on, their loss is recorded as
+            ``valid_loss`` each epoch, and with ``early_stopping`` it decides
+            when to stop.
 
         Returns
         -------
         self : NeuralRegressor
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_mask=validation_mask)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

@@ -9,7 +9,7 @@ from .blocks import ACTIVATIONS, BLOCKS, MLPBody, make_activation
 from .embedding import CategoricalEmbedding, auto_embedding_dim
 from .init import INITIALIZERS, initialize_weights, resolve_initializer
 from .layers import GaussianNoise, OutputScaling, Standardize
-from .network import FeedForwardNetwork
+from .network import FeedForwardNetwork, MultiHead
 from .optim import OPTIMIZERS, make_optimizer_spec
 from .schedules import LR_SCHEDULES, make_lr_scheduler_spec
 
@@ -23,6 +23,7 @@ __all__ = [
     "FeedForwardNetwork",
     "GaussianNoise",
     "MLPBody",
+    "MultiHead",
     "OutputScaling",
     "Standardize",
     "auto_embedding_dim",

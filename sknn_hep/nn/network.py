@@ -47,6 +47,10 @@ class FeedForwardNetwork(nn.Module):
         Gaussian noise added to the scaled numeric inputs in training.
     output_mean, output_scale : array-like of shape (n_outputs,) or None
         Constants of the output scaling layer (identity when None).
+    head_sizes : sequence of int or None
+        Split the head into one linear layer per task with these widths
+        (summing to ``n_outputs``; see :class:`MultiHead`), all reading the
+        shared body. None: one linear head.
 
     Shape
     -----
@@ -79,6 +83,7 @@ class FeedForwardNetwork(nn.Module):
         noise_std: float = 0.0,
         output_mean=None,
         output_scale=None,
+        head_sizes: Sequence[int] | None = None,
     ) -> None:
         super().__init__()
         if n_outputs < 1:
@@ -101,26 +106,40 @@ class FeedForwardNetwork(nn.Module):
             batch_norm=batch_norm,
             dropout=dropout,
         )
-        self.head = nn.Linear(self.body.n_outputs, n_outputs)
+        if head_sizes is None:
+            self.head = nn.Linear(self.body.n_outputs, n_outputs)
+        else:
+            if sum(head_sizes) != n_outputs:
+                raise ValueError(
+                    f"head_sizes {list(head_sizes)} must sum to n_outputs={n_outputs}."
+                )
+            self.head = MultiHead(self.body.n_outputs, head_sizes)
         self.output = OutputScaling(
             n_outputs=n_outputs, mean=output_mean, scale=output_scale
         )
         initialize_weights(self, resolve_initializer(initializer, activation))
 
     def logits_from_scaled(
-        self, z: torch.Tensor, x_cat: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Head output (before output scaling) from already scaled inputs."""
+        self, z: torch.Tensor, x_cat: torch.Tensor | None = None, *, split=False
+    ) -> torch.Tensor | list[torch.Tensor]:
+        """Head output (before output scaling) from already scaled inputs.
+
+        With ``split=True`` and a :class:`MultiHead`, a list with each head's
+        output instead of their concatenation.
+        """
         h = self.noise(z)
         if self.embedding is not None:
             h = torch.cat([h, self.embedding(x_cat)], dim=1)
-        return self.head(self.body(h))
+        h = self.body(h)
+        if split and isinstance(self.head, MultiHead):
+            return self.head.split(h)
+        return self.head(h)
 
     def logits(
-        self, x: torch.Tensor, x_cat: torch.Tensor | None = None
-    ) -> torch.Tensor:
+        self, x: torch.Tensor, x_cat: torch.Tensor | None = None, *, split=False
+    ) -> torch.Tensor | list[torch.Tensor]:
         """Head output before the output scaling (the training target space)."""
-        return self.logits_from_scaled(self.scaler(x), x_cat)
+        return self.logits_from_scaled(self.scaler(x), x_cat, split=split)
 
     def forward(
         self, x: torch.Tensor, x_cat: torch.Tensor | None = None
@@ -130,3 +149,58 @@ class FeedForwardNetwork(nn.Module):
     def linear_weights(self) -> list[torch.Tensor]:
         """Weights (not biases) of every linear layer, for L1/L2 penalties."""
         return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
+
+
+class MultiHead(nn.Module):
+    """One linear layer per task on a shared input; outputs concatenated.
+
+    Each task's head has its own weights, so a task's output does not depend
+    on the other heads (with the same seed, the first head is initialised as
+    a single-task network's head would be).
+
+    Parameters
+    ----------
+    n_inputs : int
+        Width of the shared input (the body's output).
+    head_sizes : sequence of int
+        Output width of each head, in order.
+
+    Shape
+    -----
+    ``(N, n_inputs) -> (N, sum(head_sizes))``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> MultiHead(4, [1, 3])(torch.zeros(2, 4)).shape
+    torch.Size([2, 4])
+    """
+
+    def __init__(self, n_inputs: int, head_sizes: Sequence[int]) -> None:
+        super().__init__()
+        if not head_sizes or any(int(k) < 1 for k in head_sizes):
+            raise ValueError(
+                f"head_sizes must be a non-empty list of positive ints, got "
+                f"{list(head_sizes)}."
+            )
+        # The heads after the first skip torch's default initialisation (the
+        # network initialises every layer afterwards anyway), so building them
+        # draws no random numbers: with the same seed, the body and the first
+        # head start exactly as in a single-head network.
+        first, *rest = (int(k) for k in head_sizes)
+        self.heads = nn.ModuleList(
+            [nn.Linear(n_inputs, first)]
+            + [nn.utils.skip_init(nn.Linear, n_inputs, k) for k in rest]
+        )
+
+    def split(self, h: torch.Tensor) -> list[torch.Tensor]:
+        """Each head's output as its own tensor (for per-task losses).
+
+        Training on these rather than on slices of the concatenation keeps
+        every head's gradient contiguous, so a head trains bit-identically to
+        a single-head network's.
+        """
+        return [head(h) for head in self.heads]
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return torch.cat(self.split(h), dim=1)
