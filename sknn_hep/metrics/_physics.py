@@ -1,0 +1,286 @@
+"""Physics figures of merit: AMS, Asimov significance, background rejection."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from sklearn.metrics import roc_curve
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+
+def _check_binary(y_true, y_score, sample_weight, func):
+    y_true = column_or_1d(y_true)
+    y_score = column_or_1d(y_score).astype(np.float64)
+    check_consistent_length(y_true, y_score)
+    labels = np.unique(y_true)
+    if not np.all(np.isin(labels, [0, 1])):
+        raise ValueError(
+            f"{func} needs y_true of 0 (background) and 1 (signal); got labels "
+            f"{labels.tolist()!r}."
+        )
+    if not np.isfinite(y_score).all():
+        raise ValueError(f"{func} got non-finite scores.")
+    if sample_weight is None:
+        w = np.ones(len(y_true))
+    else:
+        w = column_or_1d(sample_weight).astype(np.float64)
+        check_consistent_length(y_true, w)
+        if not np.isfinite(w).all():
+            raise ValueError(f"{func} got non-finite sample_weight.")
+    return y_true.astype(np.int64), y_score, w
+
+
+def _rescale(y, w, signal_total, background_total):
+    w = w.copy()
+    for label, total in ((1, signal_total), (0, background_total)):
+        if total is None:
+            continue
+        current = w[y == label].sum()
+        if not current > 0:
+            raise ValueError(
+                "Cannot rescale the weights to a class total: class "
+                f"{label} has summed weight {current:g}."
+            )
+        w[y == label] *= total / current
+    return w
+
+
+def _ams_formula(s, b, b_reg):
+    s = np.asarray(s, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64) + b_reg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        radicand = 2.0 * ((s + b) * np.log1p(s / b) - s)
+    return np.sqrt(np.clip(radicand, 0.0, None))
+
+
+def ams_curve(
+    y_true,
+    y_score,
+    *,
+    sample_weight=None,
+    b_reg=10.0,
+    signal_total=None,
+    background_total=None,
+):
+    """AMS of the selection ``score >= t`` for every distinct threshold t.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 for signal, 0 for background.
+    y_score : array-like of shape (n_samples,)
+        Classifier output; larger means more signal-like.
+    sample_weight : array-like of shape (n_samples,) or None
+        Event weights (s and b are weighted sums).
+    b_reg : float, default=10
+        Regularisation term added to b (10 in the Higgs challenge).
+    signal_total, background_total : float or None
+        If given, the weights of each class are first rescaled so they sum to
+        this total (e.g. to evaluate a fold of the data at the full
+        luminosity: 691.99 and 410,999.85 for the challenge's
+        ``KaggleWeight``).
+
+    Returns
+    -------
+    thresholds : ndarray
+        Distinct scores, decreasing.
+    ams : ndarray
+        AMS of selecting the events with ``score >= thresholds[i]``.
+
+    Examples
+    --------
+    >>> t, a = ams_curve([1, 1, 0, 0], [0.9, 0.8, 0.7, 0.1],
+    ...                  sample_weight=[5, 5, 1, 1])
+    >>> t.tolist()
+    [0.9, 0.8, 0.7, 0.1]
+    >>> a.round(4).tolist()   # s = 10, b = 0 (+ b_reg) at t = 0.8
+    [1.471, 2.7795, 2.6755, 2.5826]
+    """
+    y, score, w = _check_binary(y_true, y_score, sample_weight, "ams_curve")
+    w = _rescale(y, w, signal_total, background_total)
+    order = np.argsort(-score, kind="mergesort")
+    score, y, w = score[order], y[order], w[order]
+    s = np.cumsum(w * (y == 1))
+    b = np.cumsum(w * (y == 0))
+    # the last occurrence of each distinct score closes its selection
+    last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]
+    with np.errstate(divide="ignore"):
+        return score[last], _ams_formula(s[last], b[last], b_reg)
+
+
+def ams(
+    y_true,
+    y_pred,
+    *,
+    sample_weight=None,
+    threshold=None,
+    b_reg=10.0,
+    signal_total=None,
+    background_total=None,
+):
+    """Approximate median significance of the Higgs ML challenge.
+
+    ``AMS = sqrt(2 ((s + b + b_reg) ln(1 + s / (b + b_reg)) - s))`` with s and
+    b the weighted sums of the selected signal and background events.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 for signal, 0 for background.
+    y_pred : array-like of shape (n_samples,)
+        A selection (0/1 or bool) when ``threshold`` is None; otherwise a
+        classifier score.
+    sample_weight : array-like of shape (n_samples,) or None
+        Event weights.
+    threshold : None, float or "max", default=None
+        None: ``y_pred`` is the selection. A float: select ``y_pred >=
+        threshold``. ``"max"``: the largest AMS over all thresholds (the
+        challenge's AMS_max); see :func:`ams_curve`.
+    b_reg : float, default=10
+        Regularisation term of the challenge.
+    signal_total, background_total : float or None
+        Rescale each class's weights to these totals first (see
+        :func:`ams_curve`).
+
+    Returns
+    -------
+    ams : float
+
+    Examples
+    --------
+    >>> round(ams([1, 1, 0], [1, 1, 1], sample_weight=[3.0, 2.0, 40.0]), 4)
+    0.6958
+    >>> round(ams([1, 1, 0], [0.9, 0.8, 0.1], sample_weight=[3.0, 2.0, 40.0],
+    ...           threshold="max"), 4)
+    1.471
+    """
+    if isinstance(threshold, str):
+        if threshold != "max":
+            raise ValueError(
+                f"The 'threshold' parameter of ams must be None, a number or 'max'. "
+                f"Got {threshold!r} instead."
+            )
+        _, values = ams_curve(
+            y_true,
+            y_pred,
+            sample_weight=sample_weight,
+            b_reg=b_reg,
+            signal_total=signal_total,
+            background_total=background_total,
+        )
+        return float(values.max())
+    y, pred, w = _check_binary(y_true, y_pred, sample_weight, "ams")
+    w = _rescale(y, w, signal_total, background_total)
+    if threshold is None:
+        if not np.all(np.isin(np.unique(pred), [0, 1])):
+            raise ValueError(
+                "ams got continuous y_pred with threshold=None; pass a threshold "
+                "(or threshold='max') to select on a score."
+            )
+        selected = pred == 1
+    elif isinstance(threshold, Real):
+        selected = pred >= threshold
+    else:
+        raise ValueError(
+            f"The 'threshold' parameter of ams must be None, a number or 'max'. Got "
+            f"{threshold!r} instead."
+        )
+    s = float(w[selected & (y == 1)].sum())
+    b = float(w[selected & (y == 0)].sum())
+    return float(_ams_formula(s, b, b_reg))
+
+
+def asimov_significance(s, b, sigma_b=0.0):
+    """Median discovery significance of s signal over b background events.
+
+    Without uncertainty, ``Z = sqrt(2 ((s + b) ln(1 + s/b) - s))``; with an
+    absolute uncertainty σ_b on b (Cowan et al., Eur. Phys. J. C 71 (2011)
+    1554)::
+
+        Z = sqrt(2 ((s+b) ln[(s+b)(b+σ²) / (b² + (s+b)σ²)]
+                    - (b²/σ²) ln[1 + σ² s / (b (b+σ²))]))
+
+    Parameters
+    ----------
+    s, b : float or array-like
+        Expected signal and background yields (b > 0).
+    sigma_b : float or array-like, default=0
+        Absolute uncertainty on b.
+
+    Returns
+    -------
+    z : float or ndarray
+
+    Examples
+    --------
+    >>> round(float(asimov_significance(10, 100)), 4)
+    0.984
+    >>> round(float(asimov_significance(10, 100, sigma_b=10)), 4)
+    0.6902
+    """
+    s = np.asarray(s, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    sigma = np.asarray(sigma_b, dtype=np.float64)
+    if np.any(b <= 0) or np.any(s < 0) or np.any(sigma < 0):
+        raise ValueError(
+            "asimov_significance needs s >= 0, b > 0 and sigma_b >= 0; got "
+            f"s={s.tolist()}, b={b.tolist()}, sigma_b={sigma.tolist()}."
+        )
+    var = sigma**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plain = 2.0 * ((s + b) * np.log1p(s / b) - s)
+        first = (s + b) * np.log((s + b) * (b + var) / (b**2 + (s + b) * var))
+        second = b**2 / var * np.log1p(var * s / (b * (b + var)))
+        with_sigma = 2.0 * (first - second)
+    z2 = np.where(var > 0, with_sigma, plain)
+    z = np.sqrt(np.clip(z2, 0.0, None))
+    return float(z) if z.ndim == 0 else z
+
+
+def background_rejection(y_true, y_score, *, signal_efficiency=0.3, sample_weight=None):
+    """Background rejection 1/ε_B at a fixed signal efficiency ε_S.
+
+    ε_B is read off the (weighted) ROC curve at ``signal_efficiency``,
+    interpolating linearly between its points. ``inf`` when no background
+    passes.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 for signal, 0 for background.
+    y_score : array-like of shape (n_samples,)
+        Classifier output; larger means more signal-like.
+    signal_efficiency : float in (0, 1], default=0.3
+        The working point ε_S.
+    sample_weight : array-like of shape (n_samples,) or None
+        Event weights.
+
+    Returns
+    -------
+    rejection : float
+
+    Examples
+    --------
+    >>> y = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    >>> score = [0.9, 0.8, 0.7, 0.2, 0.75, 0.3, 0.2, 0.1, 0.1, 0.1]
+    >>> background_rejection(y, score, signal_efficiency=0.5)   # ε_B = 0 -> inf
+    inf
+    >>> background_rejection(y, score, signal_efficiency=0.75)  # ε_B = 1/6
+    6.0
+    """
+    if not (isinstance(signal_efficiency, Real) and 0 < signal_efficiency <= 1):
+        raise ValueError(
+            "The 'signal_efficiency' parameter of background_rejection must be a "
+            f"float in (0, 1]. Got {signal_efficiency!r} instead."
+        )
+    y, score, w = _check_binary(y_true, y_score, sample_weight, "background_rejection")
+    fpr, tpr, _ = roc_curve(y, score, sample_weight=w, drop_intermediate=False)
+    # first point reaching the efficiency, interpolated from the one before
+    eff_b = float(np.interp(signal_efficiency, tpr, fpr))
+    # np.interp on a step (several fpr at one tpr) takes the right-most value;
+    # the selection reaching ε_S with the least background is the left-most
+    at = np.flatnonzero(tpr >= signal_efficiency)[0]
+    if tpr[at] == signal_efficiency:
+        eff_b = float(fpr[at])
+    return float(np.inf) if eff_b <= 0 else 1.0 / eff_b

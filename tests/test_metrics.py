@@ -1,0 +1,120 @@
+"""Physics metrics against hand-computed values."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_curve
+
+from sknn_hep.metrics import ams, ams_curve, asimov_significance, background_rejection
+
+
+def _ams(s, b, b_reg=10.0):
+    return math.sqrt(2 * ((s + b + b_reg) * math.log(1 + s / (b + b_reg)) - s))
+
+
+def test_ams_of_a_selection_matches_the_formula():
+    y = np.array([1, 1, 1, 0, 0, 0])
+    w = np.array([2.0, 3.0, 4.0, 10.0, 20.0, 30.0])
+    selected = np.array([1, 1, 0, 1, 0, 0])
+    assert ams(y, selected, sample_weight=w) == pytest.approx(_ams(5.0, 10.0))
+    assert ams(y, selected, sample_weight=w, b_reg=0) == pytest.approx(
+        _ams(5.0, 10.0, 0.0)
+    )
+
+
+def test_ams_threshold_and_maximum():
+    y = np.array([1, 1, 0, 1, 0, 0])
+    score = np.array([0.9, 0.8, 0.7, 0.6, 0.2, 0.1])
+    w = np.array([1.0, 1.0, 5.0, 1.0, 5.0, 5.0])
+    assert ams(y, score, sample_weight=w, threshold=0.75) == pytest.approx(
+        _ams(2.0, 0.0)
+    )
+    expected = [_ams(1, 0), _ams(2, 0), _ams(2, 5), _ams(3, 5), _ams(3, 10)]
+    expected.append(_ams(3, 15))
+    thresholds, values = ams_curve(y, score, sample_weight=w)
+    np.testing.assert_allclose(values, expected)
+    np.testing.assert_array_equal(thresholds, score)
+    assert ams(y, score, sample_weight=w, threshold="max") == pytest.approx(
+        max(expected)
+    )
+
+
+def test_ams_rescales_each_class_to_its_total():
+    y = np.array([1, 1, 0, 0])
+    w = np.array([1.0, 1.0, 1.0, 3.0])
+    selected = np.array([1, 0, 1, 0])
+    # signal 2 -> 691.99 (x 345.995), background 4 -> 410999.85 (x 102749.96)
+    value = ams(
+        y, selected, sample_weight=w, signal_total=691.99, background_total=410999.85
+    )
+    assert value == pytest.approx(_ams(691.99 / 2, 410999.85 / 4))
+
+
+def test_ams_ties_form_one_threshold():
+    thresholds, values = ams_curve([1, 0, 1], [0.5, 0.5, 0.2])
+    assert thresholds.tolist() == [0.5, 0.2]
+    assert values[0] == pytest.approx(_ams(1, 1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"y_true": [0, 2], "y_pred": [1, 0]}, "0 \\(background\\) and 1"),
+        ({"y_true": [0, 1], "y_pred": [0.3, 0.6]}, "continuous y_pred"),
+        ({"y_true": [0, 1], "y_pred": [0, 1], "threshold": "best"}, "'threshold'"),
+        ({"y_true": [0, 1], "y_pred": [0, np.nan], "threshold": 0.5}, "non-finite"),
+    ],
+)
+def test_ams_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ams(**kwargs)
+
+
+def test_asimov_significance():
+    assert asimov_significance(10, 100) == pytest.approx(_ams(10, 100, 0.0))
+    # large b: Z -> s / sqrt(b)
+    assert asimov_significance(10, 1e6) == pytest.approx(0.01, rel=1e-3)
+    # with sigma_b: hand computation of Cowan et al.'s formula
+    s, b, var = 10.0, 100.0, 100.0
+    first = (s + b) * math.log((s + b) * (b + var) / (b * b + (s + b) * var))
+    second = b * b / var * math.log(1 + var * s / (b * (b + var)))
+    assert asimov_significance(s, b, sigma_b=10) == pytest.approx(
+        math.sqrt(2 * (first - second))
+    )
+    # an uncertainty lowers the significance and tends to the plain value
+    assert asimov_significance(s, b, sigma_b=10) < asimov_significance(s, b)
+    assert asimov_significance(s, b, sigma_b=1e-4) == pytest.approx(
+        asimov_significance(s, b), rel=1e-6
+    )
+    np.testing.assert_allclose(
+        asimov_significance([10, 20], [100, 100]), [_ams(10, 100, 0), _ams(20, 100, 0)]
+    )
+    with pytest.raises(ValueError, match="b > 0"):
+        asimov_significance(1, 0)
+
+
+def test_background_rejection_on_a_constructed_score():
+    # 10 signal with scores 0.1..1.0, 100 background with scores 0.001..0.1
+    y = np.r_[np.ones(10), np.zeros(100)]
+    score = np.r_[np.linspace(0.1, 1.0, 10), np.linspace(0.001, 0.1, 100)]
+    # eps_S = 0.3: keep the top 3 signal (score >= 0.8): no background
+    assert background_rejection(y, score, signal_efficiency=0.3) == np.inf
+    # eps_S = 1: threshold 0.1 keeps the one background at 0.1: 1/eps_B = 100
+    assert background_rejection(y, score, signal_efficiency=1.0) == pytest.approx(100)
+
+
+def test_background_rejection_weighted_matches_roc_curve():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    score = rng.normal(size=2000) + y
+    w = rng.uniform(0.5, 2.0, 2000)
+    fpr, tpr, _ = roc_curve(y, score, sample_weight=w, drop_intermediate=False)
+    expected = 1 / np.interp(0.5, tpr, fpr)
+    assert background_rejection(
+        y, score, signal_efficiency=0.5, sample_weight=w
+    ) == pytest.approx(expected, rel=1e-2)
+    unweighted = background_rejection(y, score, signal_efficiency=0.5)
+    assert unweighted != pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="'signal_efficiency'"):
+        background_rejection(y, score, signal_efficiency=0)
