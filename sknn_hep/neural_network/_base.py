@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 )
 from skorch.callbacks import EarlyStopping, LRScheduler, PrintLog
 
+from .._versions import NeuralStateMixin
 from ..nn import (
     ACTIVATIONS,
     BLOCKS,
@@ -47,7 +48,7 @@ _ARCHITECTURE = (
 )
 
 
-class BaseNeuralEstimator(BaseEstimator):
+class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
     """Base class of the skorch-backed estimators (not public).
 
     Subclasses store their parameters in ``__init__`` and implement the

@@ -14,13 +14,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._versions import VersionedStateMixin
 from ..utils import encode_categories, resolve_columns
 from ._stats import column_label
 
 _OWNER = "EmbeddingEncoder"
 
 
-class EmbeddingEncoder(TransformerMixin, BaseEstimator):
+class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
     """Replace categorical codes by embedding vectors learnt to predict ``y``.
 
     A category has no numerical proximity (jet multiplicity 0-3, a detector

@@ -13,6 +13,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
 
 # Component names of each supported format, in column order.
@@ -26,7 +27,7 @@ _FORMATS = {
 _OWNER = "FourMomentumTransformer"
 
 
-class FourMomentumTransformer(TransformerMixin, BaseEstimator):
+class FourMomentumTransformer(TransformerMixin, VersionedStateMixin, BaseEstimator):
     """Convert particle four-momenta between (E, px, py, pz) and (pT, η, φ, m).
 
     Each particle is a group of columns holding its four-momentum in

@@ -19,11 +19,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
 from ._stats import column_label, is_constant, weighted_mean_var
 
 
-class GroupScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class GroupScaler(
+    OneToOneFeatureMixin, TransformerMixin, VersionedStateMixin, BaseEstimator
+):
     """Scale groups of columns by one shared, pooled standard deviation.
 
     The momentum components ``(px, py, pz)`` of one particle are correlated

@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
 from ._stats import column_label, is_scalar_nan, missing_mask
 
@@ -26,7 +27,9 @@ CLIP_EPSILON = 1e-6
 """With ``clip=True``, ``x - shift`` is raised to at least this value."""
 
 
-class LogShiftTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class LogShiftTransformer(
+    OneToOneFeatureMixin, TransformerMixin, VersionedStateMixin, BaseEstimator
+):
     """Shifted logarithm ``x' = log(x - shift)`` of chosen columns.
 
     Steep, positive spectra (energies, transverse momenta, masses) become

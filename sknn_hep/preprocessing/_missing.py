@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
 from ._stats import (
     column_label,
@@ -25,7 +26,7 @@ from ._stats import (
 )
 
 
-class MissingValueEncoder(TransformerMixin, BaseEstimator):
+class MissingValueEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
     """Replace missing values by a fill value well below the present ones.
 
     A missing feature (the 4th jet of a 3-jet event) should not be imputed by
