@@ -256,3 +256,32 @@ def test_real_cuda_model_loads_on_cpu(data, tmp_path):
     np.testing.assert_allclose(
         np.load(tmp_path / "gpu_new.npy"), clf.predict_proba(X[:, 3:]), atol=1e-6
     )
+
+
+@pytest.mark.parametrize("kind", ["seed", "cross"])
+def test_ensembles_record_and_check_versions(data, monkeypatch, kind):
+    from sknn_hep.ensemble import CrossTrainingClassifier, SeedEnsemble
+
+    X, y = data
+    inner = NeuralClassifier(**FAST)
+    model = (
+        SeedEnsemble(inner, n_estimators=2, random_state=0)
+        if kind == "seed"
+        else CrossTrainingClassifier(inner, n_splits=2, random_state=0)
+    ).fit(X[:, 3:], y)
+    assert model.__getstate__()["_sknn_hep_versions"]["sknn_hep"] == (
+        sknn_hep.__version__
+    )
+    real = versions.current_versions
+    monkeypatch.setattr(
+        versions,
+        "current_versions",
+        lambda packages: {**real(packages), "sknn_hep": "0.0.1"},
+    )
+    blob = pickle.dumps(model)
+    monkeypatch.undo()
+    with pytest.warns(VersionWarning) as record:
+        back = pickle.loads(blob)
+    names = {r.message.estimator_name for r in record if r.category is VersionWarning}
+    assert type(model).__name__ in names
+    assert np.array_equal(back.predict_proba(X[:, 3:]), model.predict_proba(X[:, 3:]))

@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._versions import VersionedStateMixin
 from ..model_selection._split import event_column, event_folds
 
 # -- helpers shared with _seed.py ---------------------------------------------
@@ -170,7 +171,7 @@ def _fit_member(estimator, X, y, params):
 # -- the estimators ------------------------------------------------------------
 
 
-class _BaseCrossTraining(MetaEstimatorMixin, BaseEstimator):
+class _BaseCrossTraining(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
         "n_splits": [Interval(Integral, 2, None, closed="left")],

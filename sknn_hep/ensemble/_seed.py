@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
+from .._versions import VersionedStateMixin
 from ._cross_training import (
     _fit_member,
     check_member_classes,
@@ -76,7 +77,7 @@ def member_seeds(random_state, n_members: int, n_params: int) -> np.ndarray:
     return state.astype(np.int64).reshape(n_members, n_params)
 
 
-class SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
+class SeedEnsemble(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator):
     """Average of ``n_estimators`` copies of a model trained from different seeds.
 
     Every member trains on the same data; they differ only in their random
