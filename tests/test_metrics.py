@@ -118,3 +118,63 @@ def test_background_rejection_weighted_matches_roc_curve():
     assert unweighted != pytest.approx(expected, rel=1e-6)
     with pytest.raises(ValueError, match="'signal_efficiency'"):
         background_rejection(y, score, signal_efficiency=0)
+
+
+# -- scorers ----------------------------------------------------------------------
+
+
+def _weighted_problem():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3))
+    y = (X[:, 0] + X[:, 1] + rng.normal(size=600) > 1.5).astype(int)
+    w = rng.uniform(0.1, 3.0, 600)
+    return X, y, w
+
+
+@pytest.mark.parametrize(
+    ("name", "func", "kwargs"),
+    [
+        ("ams", ams, {"threshold": "max"}),
+        ("background_rejection", background_rejection, {"signal_efficiency": 0.3}),
+    ],
+)
+def test_scorers_route_weights_in_cross_validation(name, func, kwargs):
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold, cross_validate
+
+    from sknn_hep.metrics import get_scorer
+
+    X, y, w = _weighted_problem()
+    cv = KFold(3, shuffle=True, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = get_scorer(name).set_score_request(sample_weight=True)
+        model = LogisticRegression().set_fit_request(sample_weight=False)
+        result = cross_validate(
+            model, X, y, cv=cv, scoring=scorer, params={"sample_weight": w}
+        )
+    expected = []
+    for train, test in cv.split(X):
+        fitted = LogisticRegression().fit(X[train], y[train])
+        score = fitted.decision_function(X[test])
+        expected.append(func(y[test], score, sample_weight=w[test], **kwargs))
+    np.testing.assert_allclose(result["test_score"], expected)
+    # unweighted scoring differs, so the weights did arrive
+    unweighted = cross_validate(LogisticRegression(), X, y, cv=cv, scoring=scorer)
+    assert not np.allclose(unweighted["test_score"], expected)
+
+
+def test_get_scorer_falls_back_to_sklearn_and_lists_names():
+    from sknn_hep.metrics import get_scorer, get_scorer_names
+
+    assert get_scorer("roc_auc")._score_func.__name__ == "roc_auc_score"
+    assert {"ams", "background_rejection", "roc_auc"} <= set(get_scorer_names())
+    with pytest.raises(ValueError, match="not a valid scoring value"):
+        get_scorer("amss")
+    # a new object each call: requests set on one do not leak
+    import sklearn
+
+    with sklearn.config_context(enable_metadata_routing=True):
+        get_scorer("ams").set_score_request(sample_weight=True)
+        requests = get_scorer("ams").get_metadata_routing().score.requests
+        assert requests["sample_weight"] is None

@@ -5,9 +5,13 @@
 - :func:`asimov_significance`: Z of s over b, optionally with σ_b.
 - :func:`background_rejection`: 1/ε_B at a fixed signal efficiency.
 - :func:`task_scorer`: score one task of a multi-task network.
+- :func:`get_scorer`: ``"ams"`` and ``"background_rejection"`` as scorer
+  objects for ``cross_val_score`` and the searches (and scikit-learn's
+  names).
 """
 
 from ._physics import ams, ams_curve, asimov_significance, background_rejection
+from ._scorers import get_scorer, get_scorer_names
 from ._task import TaskScorer, task_scorer
 
 __all__ = [
@@ -16,5 +20,7 @@ __all__ = [
     "ams_curve",
     "asimov_significance",
     "background_rejection",
+    "get_scorer",
+    "get_scorer_names",
     "task_scorer",
 ]
