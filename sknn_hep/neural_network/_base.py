@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,7 +17,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping, LRScheduler, PrintLog
+from skorch.callbacks import EarlyStopping, LRScheduler, PrintLog, TensorBoard
 
 from .._versions import NeuralStateMixin
 from ..nn import (
@@ -92,6 +93,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
         "warm_start": ["boolean"],
         "inference_dtype": [StrOptions({"float64", "float32"})],
+        "log_dir": [str, os.PathLike, None],
         "categorical_features": ["array-like", str, Integral, None],
         "embedding_dim": [
             Interval(Integral, 1, None, closed="left"),
@@ -275,7 +277,13 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             torch.manual_seed(int(torch_seed))
             if not self.net_.initialized_:
                 self.net_.initialize()
-            self.net_.fit_tensors(train, valid, epochs)
+            try:
+                if self.log_dir is not None:
+                    logger = TensorBoard(self._summary_writer()).initialize()
+                    self.net_.callbacks_.append(("tensorboard", logger))
+                self.net_.fit_tensors(train, valid, epochs)
+            finally:
+                self._close_logger()
         if self.net_.module_.embedding is not None:
             self.net_.module_.embedding.set_unknown_to_mean()
         self._record_history()
@@ -408,6 +416,26 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         elif self.verbose:
             callbacks.append(("progress_bar", ProgressBar(total=epochs)))
         return callbacks
+
+    def _summary_writer(self):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as exc:
+            raise ImportError(
+                f"{type(self).__name__}(log_dir={self.log_dir!r}) writes TensorBoard "
+                "logs and needs the 'tensorboard' package: pip install "
+                "'sknn-hep[monitor]' (or tensorboard)."
+            ) from exc
+        return SummaryWriter(log_dir=os.fspath(self.log_dir))
+
+    def _close_logger(self) -> None:
+        # The writer holds files and a thread: close it and keep it out of the
+        # fitted net, which must stay picklable.
+        callbacks = getattr(self.net_, "callbacks_", [])
+        for name, cb in list(callbacks):
+            if name == "tensorboard":
+                cb.writer.close()
+                callbacks.remove((name, cb))
 
     def _tensor_data(self, x_num, x_cat, y_model, weights, rows, device) -> TensorData:
         w = None

@@ -58,6 +58,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         verbose=0,
         warm_start=False,
         inference_dtype="float64",
+        log_dir=None,
         categorical_features=None,
         embedding_dim="auto",
         class_weight=None,
@@ -95,6 +96,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.inference_dtype = inference_dtype
+        self.log_dir = log_dir
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.class_weight = class_weight

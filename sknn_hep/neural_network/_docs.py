@@ -126,6 +126,12 @@ TRAINING = """\
         differently depending on its memory alignment, changing the last
         bit). ``"float32"`` is 2-4x faster on the CPU and agrees to float32
         rounding (~1e-6 relative).
+    log_dir : str, path or None, default=None
+        Write TensorBoard scalars (train/valid loss, learning rate, epoch
+        duration) to this directory at every epoch end (``tensorboard
+        --logdir DIR`` shows them live; needs the ``tensorboard`` package,
+        extra ``sknn-hep[monitor]``). Each fit adds an event file; give
+        separate directories to the models of a search or cross-training.
 """
 
 INPUTS = """\

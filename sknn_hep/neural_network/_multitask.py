@@ -81,6 +81,7 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
         verbose=0,
         warm_start=False,
         inference_dtype="float64",
+        log_dir=None,
         categorical_features=None,
         embedding_dim="auto",
         loss="mse",
@@ -119,6 +120,7 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.inference_dtype = inference_dtype
+        self.log_dir = log_dir
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.loss = loss
