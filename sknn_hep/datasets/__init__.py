@@ -1,5 +1,15 @@
-"""Bundled data sets and loaders."""
+"""Bundled data sets, simulated physics data sets and file readers."""
 
+from ._generators import make_four_momenta, make_top_jets, make_zmumu
 from ._higgs import HIGGS_FEATURES, load_higgs_challenge
+from ._readers import read_hdf5, read_root
 
-__all__ = ["HIGGS_FEATURES", "load_higgs_challenge"]
+__all__ = [
+    "HIGGS_FEATURES",
+    "load_higgs_challenge",
+    "make_four_momenta",
+    "make_top_jets",
+    "make_zmumu",
+    "read_hdf5",
+    "read_root",
+]

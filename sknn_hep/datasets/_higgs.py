@@ -109,10 +109,36 @@ def load_higgs_challenge(*, weight="KaggleWeight", n_samples=None, return_X_y=Fa
 
     Notes
     -----
-    The file holds the first 22,889 events of the public challenge file,
-    released under CC0; see ``DESCR`` for the column meanings. ``PRI_jet_num``
-    is a category (0-3 jets); pass it as ``categorical_features`` to the
-    estimators.
+    The file holds the first 22,889 events (``EventId`` 100000-122888) of
+    ``atlas-higgs-challenge-2014-v2.csv`` from the CERN Open Data Portal
+    (record 328, CC0), unchanged: real simulated ATLAS events, H → ττ signal
+    against Z → ττ, top-pair and W background. The columns:
+
+    - ``DER_*`` (13) are quantities derived from the ``PRI_*`` (17) primitive
+      ones; momenta and masses in GeV, angles in radians.
+    - ``-999.0`` marks a value that cannot be computed for the event (no jet,
+      or the mass estimate failed): 71 % of rows miss the 7 two-jet features,
+      40 % the leading-jet features, 15 % ``DER_mass_MMC``. It is missing
+      information, not noise: the pattern follows ``PRI_jet_num``.
+    - ``PRI_jet_num`` is a category (0, 1, 2, 3 jets), not a number; pass it
+      as ``categorical_features`` to the estimators.
+    - ``*_phi`` are azimuthal angles in [-π, π); ``*_pt``, ``*_met``,
+      ``*_sumet`` and ``DER_mass_*`` are positive and heavy-tailed (see
+      :class:`~sknn_hep.preprocessing.LogShiftTransformer`).
+    - ``Weight`` is normalised to the full 818,238-event data set (sums here:
+      signal 19.83, background 11,424.25); ``KaggleWeight`` within the
+      original Kaggle subset (sums here: signal 64.61, background
+      37,467.64). To quote an AMS on a subset, rescale the weights of the
+      evaluated events so that each class sums to the full Kaggle training
+      set's totals, about 692 (signal) and 411,000 (background).
+    - ``Label`` is ``"s"`` or ``"b"``; ``KaggleSet`` is ``"t"`` for every row
+      (all come from the Kaggle training set).
+    - ``EventId`` is a unique event number, for deterministic k-fold splits
+      (``EventId % k``, see :class:`~sknn_hep.model_selection.EventNumberKFold`).
+
+    The challenge metric is the approximate median significance
+    AMS = √(2 ((s + b + b_reg) ln(1 + s / (b + b_reg)) − s)), b_reg = 10, with
+    s and b the weighted sums of selected signal and background events.
 
     Examples
     --------

@@ -1,0 +1,175 @@
+import awkward as ak
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import uproot
+
+from sknn_hep.datasets import make_top_jets, read_hdf5, read_root
+from sknn_hep.preprocessing import FourMomentumTransformer
+
+JET_PT = [[50.0, 40.0], [], [70.0, 30.0, 20.0], [15.0]]
+MET = [10.0, 20.0, 30.0, 40.0]
+
+
+# ----------------------------------------------------------------------- ROOT
+@pytest.fixture
+def root_file(tmp_path):
+    path = tmp_path / "events.root"
+    with uproot.recreate(path) as f:
+        tree = f.mktree(
+            "events",
+            {"met": "float64", "nmu": "int32", "jet_pt": "var * float32"},
+        )
+        tree.extend(
+            {
+                "met": np.array(MET),
+                "nmu": np.array([2, 0, 1, 3], dtype=np.int32),
+                "jet_pt": ak.Array(JET_PT),
+            }
+        )
+        f.mkdir("sub")
+        f["sub/other"] = {"x": np.arange(4.0)}  # an RNTuple in a directory
+    return path
+
+
+def test_read_root_flat_and_jagged_padded_and_clipped(root_file):
+    df = read_root(root_file, "events", ["met", "nmu", "jet_pt"], max_length=2)
+    assert list(df.columns) == ["met", "nmu", "jet_pt_0", "jet_pt_1"]
+    np.testing.assert_array_equal(df["met"], MET)
+    np.testing.assert_array_equal(df["nmu"], [2, 0, 1, 3])
+    np.testing.assert_array_equal(df["jet_pt_0"], [50.0, 0.0, 70.0, 15.0])
+    np.testing.assert_array_equal(df["jet_pt_1"], [40.0, 0.0, 30.0, 0.0])
+
+
+def test_read_root_default_length_sentinel_and_mask(root_file):
+    df = read_root(root_file, "events", ["jet_pt"], pad_value=np.nan, mask=True)
+    # None: the longest entry (3), no clipping
+    assert list(df.columns) == [
+        "jet_pt_0",
+        "jet_pt_1",
+        "jet_pt_2",
+        "jet_pt_mask_0",
+        "jet_pt_mask_1",
+        "jet_pt_mask_2",
+    ]
+    values = df[["jet_pt_0", "jet_pt_1", "jet_pt_2"]].to_numpy()
+    mask = df[["jet_pt_mask_0", "jet_pt_mask_1", "jet_pt_mask_2"]].to_numpy()
+    assert mask.dtype == bool
+    np.testing.assert_array_equal(mask, ~np.isnan(values))
+    np.testing.assert_array_equal(mask.sum(axis=1), [2, 0, 3, 1])
+    np.testing.assert_array_equal(values[2], [70.0, 30.0, 20.0])
+    df = read_root(root_file, "events", ["jet_pt"], pad_value=-999.0, max_length=4)
+    np.testing.assert_array_equal(df.iloc[1], [-999.0] * 4)
+
+
+def test_read_root_all_branches_numpy_and_rntuple(root_file):
+    df = read_root(root_file, "events", max_length=1)
+    # uproot adds the counter branch 'njet_pt' of the jagged branch
+    assert list(df.columns) == ["met", "nmu", "njet_pt", "jet_pt_0"]
+    np.testing.assert_array_equal(df["njet_pt"], [2, 0, 3, 1])
+    out = read_root(
+        root_file, "events", ["met", "jet_pt"], max_length=3, mask=True, library="np"
+    )
+    assert set(out) == {"met", "jet_pt", "jet_pt_mask"}
+    assert out["jet_pt"].shape == (4, 3) and out["met"].shape == (4,)
+    np.testing.assert_array_equal(out["jet_pt_mask"].sum(axis=1), [2, 0, 3, 1])
+    other = read_root(root_file, "sub/other")
+    np.testing.assert_array_equal(other["x"], np.arange(4.0))
+
+
+def test_read_root_errors(root_file, tmp_path):
+    missing = tmp_path / "nope.root"
+    with pytest.raises(FileNotFoundError, match="nope.root"):
+        read_root(missing, "events")
+    with pytest.raises(ValueError, match=r"no TTree or RNTuple 'tree'.*'events'"):
+        read_root(root_file, "tree")
+    with pytest.raises(ValueError, match=r"\['pt'\] not in tree 'events'.*'met'"):
+        read_root(root_file, "events", ["met", "pt"])
+    with pytest.raises(ValueError, match="'max_length' parameter of read_root"):
+        read_root(root_file, "events", max_length=0)
+    with pytest.raises(ValueError, match="'library' parameter of read_root"):
+        read_root(root_file, "events", library="ak")
+    with pytest.raises(ValueError, match="'pad_value' parameter"):
+        read_root(root_file, "events", pad_value="zero")
+    with pytest.raises(TypeError, match="'tree' parameter"):
+        read_root(root_file, 3)
+
+
+def test_read_root_rejects_doubly_jagged(tmp_path):
+    path = tmp_path / "nested.root"
+    with uproot.recreate(path) as f:
+        f["t"] = {"hits": ak.Array([[[1.0], [2.0, 3.0]], [[4.0]]])}
+    with pytest.raises(ValueError, match="'hits' is nested deeper"):
+        read_root(path, "t")
+
+
+# ----------------------------------------------------------------------- HDF5
+@pytest.fixture(scope="module")
+def jets_frame():
+    X, y, truth = make_top_jets(80, n_constituents=6, as_frame=True, random_state=0)
+    return X.join(truth).assign(is_signal_new=y)
+
+
+@pytest.mark.parametrize("fmt", ["table", "fixed"])
+def test_read_hdf5_round_trip_top_tagging_layout(tmp_path, jets_frame, fmt):
+    path = tmp_path / "jets.h5"
+    jets_frame.to_hdf(path, key="table", format=fmt)
+    frame = read_hdf5(path)
+    pd.testing.assert_frame_equal(frame, jets_frame)
+    X, y = read_hdf5(path, "table", target="is_signal_new")
+    assert "is_signal_new" not in X.columns and X.shape == (80, 28)
+    np.testing.assert_array_equal(y, jets_frame["is_signal_new"])
+    cols = ["E_0", "PX_0", "PY_0", "PZ_0"]
+    X, y = read_hdf5(path, columns=cols, target="is_signal_new", start=10, stop=30)
+    assert list(X.columns) == cols and len(X) == len(y) == 20
+    pd.testing.assert_frame_equal(X, jets_frame[cols].iloc[10:30])
+    # the columns feed FourMomentumTransformer directly
+    out = FourMomentumTransformer(particles=[cols]).fit_transform(X)
+    np.testing.assert_allclose(out[:, 0], np.hypot(X["PX_0"], X["PY_0"]))
+
+
+def test_read_hdf5_key_choice_and_errors(tmp_path, jets_frame):
+    path = tmp_path / "two.h5"
+    jets_frame.to_hdf(path, key="train", format="table")
+    jets_frame.iloc[:5].to_hdf(path, key="test", format="fixed")
+    with pytest.raises(ValueError, match=r"'key' parameter .*2 tables.*'/test'"):
+        read_hdf5(path)
+    assert len(read_hdf5(path, "test")) == 5
+    assert len(read_hdf5(path, "/train")) == 80
+    with pytest.raises(ValueError, match=r"no table 'val'.*'/train'"):
+        read_hdf5(path, "val")
+    with pytest.raises(
+        ValueError, match=r"'columns' parameter.*\['E_99'\] not in .*'E_0'"
+    ):
+        read_hdf5(path, "test", columns=["E_0", "E_99"])
+    with pytest.raises(ValueError, match=r"'target' parameter.*\['label'\]"):
+        read_hdf5(path, "test", target="label")
+    with pytest.raises(FileNotFoundError, match="missing.h5"):
+        read_hdf5(tmp_path / "missing.h5")
+    with pytest.raises(ValueError, match="'start' parameter of read_hdf5"):
+        read_hdf5(path, "test", start=1.5)
+
+
+def test_read_hdf5_plain_h5py_datasets(tmp_path):
+    path = tmp_path / "plain.h5"
+    with h5py.File(path, "w") as f:
+        f["pt"] = np.arange(5.0)
+        f["label"] = np.array([0, 1, 0, 1, 1])
+        grp = f.create_group("jets")
+        grp["const"] = np.arange(15.0).reshape(5, 3)
+        mixed = f.create_group("mixed")
+        mixed["a"] = np.arange(5.0)
+        mixed["b"] = np.arange(3.0)
+    X, y = read_hdf5(path, target="label")
+    assert list(X.columns) == ["pt"]
+    np.testing.assert_array_equal(y, [0, 1, 0, 1, 1])
+    frame = read_hdf5(path, "jets/const", start=1, stop=3)
+    assert list(frame.columns) == ["const_0", "const_1", "const_2"]
+    np.testing.assert_array_equal(frame.to_numpy(), np.arange(3.0, 9.0).reshape(2, 3))
+    with pytest.raises(ValueError, match="differ in length"):
+        read_hdf5(path, "mixed")
+    with pytest.raises(ValueError, match="group 'jets' .* has no 1-D datasets"):
+        read_hdf5(path, "jets")
+    with pytest.raises(ValueError, match=r"no group or dataset 'muons'.*'jets'"):
+        read_hdf5(path, "muons")
