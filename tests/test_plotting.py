@@ -1,0 +1,421 @@
+"""Plots: rendered to files without a display, and their content checked."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.container import ErrorbarContainer
+from matplotlib.patches import StepPatch
+from scipy.stats import ks_2samp, kstwo, norm
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from sknn_hep.datasets import HIGGS_FEATURES, load_higgs_challenge
+from sknn_hep.neural_network import NeuralClassifier
+from sknn_hep.plotting import (
+    plot_data_report,
+    plot_history,
+    plot_overtraining,
+    plot_roc,
+    save_figure,
+    weighted_ks_test,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _assert_renders(fig, tmp_path, stem):
+    png, pdf = tmp_path / f"{stem}.png", tmp_path / f"{stem}.pdf"
+    save_figure(fig, png)
+    save_figure(fig, pdf)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert png.stat().st_size > 2000 and pdf.stat().st_size > 1000
+
+
+def test_no_display_backend():
+    assert matplotlib.get_backend().lower() == "agg"
+
+
+# -- weighted KS test ---------------------------------------------------------
+
+
+def test_ks_unit_weights_match_scipy():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=300), rng.normal(0.15, 1.0, size=200)
+    res = weighted_ks_test(a, b)
+    asymp = ks_2samp(a, b, method="asymp")
+    exact = ks_2samp(a, b)
+    assert res.statistic == pytest.approx(asymp.statistic, abs=1e-12)
+    assert res.pvalue == pytest.approx(asymp.pvalue, rel=1e-10)
+    assert res.pvalue == pytest.approx(exact.pvalue, abs=0.02)
+    assert res.n_eff == (300.0, 200.0)
+
+
+def test_ks_ties_and_constant_weights_match_scipy():
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 6, 150).astype(float), rng.integers(1, 7, 120) * 1.0
+    res = weighted_ks_test(a, b, np.full(150, 3.7), np.full(120, 0.2))
+    ref = ks_2samp(a, b, method="asymp")
+    assert res.statistic == pytest.approx(ref.statistic, abs=1e-12)
+    assert res.pvalue == pytest.approx(ref.pvalue, rel=1e-10)
+
+
+def test_ks_integer_weights_equal_repetitions_in_the_statistic():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=80), rng.normal(0.3, 1.0, size=60)
+    wa, wb = rng.integers(1, 5, 80), rng.integers(1, 5, 60)
+    res = weighted_ks_test(a, b, wa, wb)
+    ref = ks_2samp(np.repeat(a, wa), np.repeat(b, wb))
+    assert res.statistic == pytest.approx(ref.statistic, abs=1e-12)
+    n_a, n_b = wa.sum() ** 2 / (wa**2).sum(), wb.sum() ** 2 / (wb**2).sum()
+    assert res.n_eff == pytest.approx((n_a, n_b))
+    expected = kstwo.sf(res.statistic, round(n_a * n_b / (n_a + n_b)))
+    assert res.pvalue == pytest.approx(expected, rel=1e-10)
+    # fewer effective events than repetitions: a larger p-value
+    assert res.pvalue > ks_2samp(np.repeat(a, wa), np.repeat(b, wb)).pvalue
+
+
+def test_ks_importance_weights_reweight_one_sample_onto_the_other():
+    rng = np.random.default_rng(3)
+    a = rng.normal(0.0, 1.0, size=3000)
+    b = rng.normal(0.5, 1.0, size=2000)
+    wa = norm.pdf(a, 0.5, 1.0) / norm.pdf(a, 0.0, 1.0)
+    assert weighted_ks_test(a, b).pvalue < 1e-10
+    assert weighted_ks_test(a, b, wa=wa).pvalue > 0.01
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"a": []}, "'a' parameter of weighted_ks_test must be a non-empty 1d"),
+        ({"b": [0.0, np.nan]}, "'b' parameter .* finite values. Got 1"),
+        ({"wa": [1.0, 2.0]}, r"'wa' parameter .* shape of 'a' \(3,\)"),
+        ({"wb": [1.0, -1.0, 0.0]}, "'wb' parameter .* positive sum. Got sum 0.0"),
+    ],
+)
+def test_ks_errors(kwargs, match):
+    args = {"a": [0.0, 1.0, 2.0], "b": [0.5, 1.5, 2.5], **kwargs}
+    with pytest.raises(ValueError, match=match):
+        weighted_ks_test(**args)
+
+
+# -- ROC ----------------------------------------------------------------------
+
+
+def test_roc_plots_signal_efficiency_against_rejection(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 200)
+    score = rng.normal(1.2 * y, 1.0)
+    w = rng.uniform(0.5, 2.0, size=400)
+    fig = plot_roc(y, score, sample_weight=w, labels="net", path=tmp_path / "r.png")
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    fpr, tpr, _ = roc_curve(y, score, sample_weight=w)
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("net")]
+    keep = fpr > 0
+    np.testing.assert_allclose(line.get_xdata(), tpr[keep])
+    np.testing.assert_allclose(line.get_ydata(), 1.0 / fpr[keep])
+    auc = roc_auc_score(y, score, sample_weight=w)
+    assert line.get_label() == f"net (AUC = {auc:.3f})"
+    _assert_renders(fig, tmp_path, "roc")
+
+
+def test_roc_several_classifiers_and_string_labels(tmp_path):
+    rng = np.random.default_rng(1)
+    y = np.array(["b"] * 150 + ["s"] * 150)
+    is_s = (y == "s").astype(float)
+    scores = {"good": rng.normal(2 * is_s), "weak": rng.normal(0.3 * is_s)}
+    fig = plot_roc(y, scores, show_auc=False, show_random=False)
+    lines = fig.axes[0].get_lines()
+    assert [ln.get_label() for ln in lines] == ["good", "weak"]
+    # the better classifier rejects more background at every efficiency
+    grid = np.linspace(0.2, 0.9, 8)
+    rej = [np.interp(grid, ln.get_xdata(), ln.get_ydata()) for ln in lines]
+    assert np.all(rej[0] > rej[1])
+    fig = plot_roc(y, [scores["good"], scores["weak"]], labels=["g", "w"])
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts[0].startswith("g (AUC = ") and texts[2] == "random"
+    _assert_renders(fig, tmp_path, "roc2")
+
+
+def test_roc_draws_on_given_axes():
+    fig, ax = plt.subplots()
+    out = plot_roc([0, 1, 0, 1], [0.1, 0.9, 0.6, 0.4], ax=ax)
+    assert out is fig and len(ax.get_lines()) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"labels": "x", "scores": {"a": [0.1, 0.2, 0.3]}}, ValueError, "'labels'"),
+        ({"labels": ["a", "b"]}, ValueError, "'labels' parameter .* 1 score"),
+        ({"scores": [0.1, 0.2]}, ValueError, "'scores' .* length of 'y_true'"),
+        ({"y_true": [1, 1, 1]}, ValueError, r"exactly two classes .* \[1\]"),
+        ({"sample_weight": [1.0]}, ValueError, "'sample_weight' .* length"),
+        ({"ax": "ax"}, TypeError, "'ax' parameter of plot_roc"),
+        ({"path": "roc.jpeg2"}, ValueError, "'path' parameter of save_figure"),
+    ],
+)
+def test_roc_errors(kwargs, error, match):
+    args = {"y_true": [0, 1, 1], "scores": [0.1, 0.2, 0.3], **kwargs}
+    with pytest.raises(error, match=match):
+        plot_roc(**args)
+
+
+# -- overtraining -------------------------------------------------------------
+
+
+def _legend(fig):
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_overtraining_histograms_and_ks_legend(tmp_path):
+    rng = np.random.default_rng(0)
+    y_tr, y_te = rng.integers(0, 2, 400), rng.integers(0, 2, 300)
+    s_tr, s_te = rng.normal(1.5 * y_tr), rng.normal(1.5 * y_te)
+    w_tr, w_te = rng.uniform(0.1, 3.0, 400), rng.uniform(0.1, 3.0, 300)
+    fig = plot_overtraining(
+        y_tr, s_tr, y_te, s_te, sample_weight_train=w_tr, sample_weight_test=w_te,
+        bins=15, path=tmp_path / "ot.pdf",
+    )  # fmt: skip
+    assert (tmp_path / "ot.pdf").read_bytes()[:4] == b"%PDF"
+    legend = _legend(fig)
+    for cls, name in [(1, "Signal"), (0, "Background")]:
+        tr, te = y_tr == cls, y_te == cls
+        p = weighted_ks_test(s_tr[tr], s_te[te], w_tr[tr], w_te[te]).pvalue
+        assert f"{name} (test), KS p = {p:.3f}" in legend
+        assert p != pytest.approx(weighted_ks_test(s_tr[tr], s_te[te]).pvalue)
+    ax = fig.axes[0]
+    edges = np.linspace(min(s_tr.min(), s_te.min()), max(s_tr.max(), s_te.max()), 16)
+    steps = [p for p in ax.patches if isinstance(p, StepPatch)]
+    assert [s.get_label() for s in steps] == ["Signal (train)", "Background (train)"]
+    h, _ = np.histogram(s_tr[y_tr == 1], edges, weights=w_tr[y_tr == 1], density=True)
+    np.testing.assert_allclose(steps[0].get_data().values, h)
+    np.testing.assert_allclose(steps[0].get_data().edges, edges)
+    (points, _) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    h, _ = np.histogram(s_te[y_te == 1], edges, weights=w_te[y_te == 1], density=True)
+    np.testing.assert_allclose(points.lines[0].get_ydata(), h)
+    _assert_renders(fig, tmp_path, "overtraining")
+
+
+def test_overtraining_flags_a_shifted_training_output():
+    rng = np.random.default_rng(1)
+    y_tr, y_te = np.repeat([0, 1], 300), np.repeat([0, 1], 300)
+    s_te = rng.normal(y_te.astype(float))
+    s_tr = rng.normal(y_tr.astype(float)) + 0.6 * (2 * y_tr - 1)  # memorised
+    legend = _legend(
+        plot_overtraining(y_tr, s_tr, y_te, s_te, bins=np.linspace(-4, 5, 19))
+    )
+    pvalues = [float(t.rsplit("= ", 1)[1]) for t in legend if "KS p" in t]
+    assert len(pvalues) == 2 and max(pvalues) < 1e-3
+    legend = _legend(plot_overtraining(y_tr, s_te[::-1][::-1], y_te, s_te))
+    assert all(t.endswith("= 1.000") for t in legend if "KS p" in t)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"y_test": [0, 0, 2, 2]}, r"'y_test' .* classes of 'y_train' \[0, 1\]"),
+        ({"bins": 0}, "'bins' parameter of plot_overtraining must be an int >= 1"),
+        ({"bins": [0.0, 0.0, 1.0]}, "'bins' parameter"),
+        ({"score_test": [0.1, 0.2]}, "'score_test' .* length of 'y_test'"),
+        ({"sample_weight_train": [1, 2]}, "'sample_weight_train' .* 'y_train'"),
+    ],
+)
+def test_overtraining_errors(kwargs, match):
+    args = {
+        "y_train": [0, 1, 0, 1], "score_train": [0.1, 0.8, 0.3, 0.6],
+        "y_test": [0, 0, 1, 1], "score_test": [0.2, 0.4, 0.7, 0.9], **kwargs,
+    }  # fmt: skip
+    with pytest.raises(ValueError, match=match):
+        plot_overtraining(**args)
+
+
+# -- history ------------------------------------------------------------------
+
+
+def _best_line(ax):
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("best")]
+    return line
+
+
+def test_history_of_a_fitted_estimator(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
+    clf = NeuralClassifier(
+        n_layers=1, n_units=8, max_epochs=12, early_stopping=True, patience=3,
+        lr_schedule="step", lr_step=2, batch_size=64, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    fig = plot_history(clf, path=tmp_path / "h.png")
+    assert (tmp_path / "h.png").exists()
+    ax, ax_lr = fig.axes
+    best = _best_line(ax)
+    assert list(best.get_xdata()) == [clf.best_epoch_] * 2
+    assert best.get_label() == f"best epoch ({clf.best_epoch_})"
+    train, valid = ax.get_lines()[:2]
+    epochs = [row["epoch"] for row in clf.history_]
+    np.testing.assert_array_equal(train.get_xdata(), epochs)
+    np.testing.assert_allclose(train.get_ydata(), clf.loss_curve_)
+    np.testing.assert_allclose(
+        valid.get_ydata(), [row["valid_loss"] for row in clf.history_]
+    )
+    (lr_line,) = ax_lr.get_lines()
+    np.testing.assert_allclose(lr_line.get_ydata(), [r["lr"] for r in clf.history_])
+    assert ax_lr.get_yscale() == "log" and len(set(lr_line.get_ydata())) > 1
+    _assert_renders(fig, tmp_path, "history")
+
+
+def test_history_from_a_list_of_dicts():
+    history = [
+        {"epoch": i, "train_loss": 1.0 / i, "valid_loss": abs(i - 4) + 0.5}
+        for i in range(1, 8)
+    ]
+    fig = plot_history(history, log_loss=True)
+    assert len(fig.axes) == 1  # no lr recorded: no second axis
+    assert list(_best_line(fig.axes[0]).get_xdata()) == [4, 4]
+    assert fig.axes[0].get_yscale() == "log"
+    no_valid = [{"train_loss": v} for v in (3.0, 1.0, 2.0)]
+    assert list(_best_line(plot_history(no_valid).axes[0]).get_xdata()) == [2, 2]
+
+
+@pytest.mark.parametrize(
+    "arg, error, match",
+    [
+        (3, TypeError, "'estimator_or_history' parameter of plot_history .* int"),
+        ([], ValueError, "non-empty list of dicts"),
+        ([{"valid_loss": 1.0}], ValueError, "'train_loss' entry"),
+    ],
+)
+def test_history_errors(arg, error, match):
+    with pytest.raises(error, match=match):
+        plot_history(arg)
+
+
+# -- data report --------------------------------------------------------------
+
+
+def _panels(fig):
+    return {ax.get_label(): ax for ax in fig.axes}
+
+
+def _table(ax):
+    cells = ax.tables[0].get_celld()
+    n_rows = 1 + max(r for r, _ in cells)
+    return [
+        [cells[r, c].get_text().get_text() for c in range(4)] for r in range(n_rows)
+    ]
+
+
+def test_data_report_content(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    X[:40, 1] = np.nan
+    X[:10, 3] = np.nan
+    y = np.repeat([0, 1], 100)
+    w = np.where(np.arange(200) % 20 == 0, -1.0, 2.0)
+    fig = plot_data_report(X, y, sample_weight=w, n_cols=2, path=tmp_path / "d.pdf")
+    assert (tmp_path / "d.pdf").read_bytes()[:4] == b"%PDF"
+    panels = _panels(fig)
+    names = [f"x{i}" for i in range(5)]
+    assert [k for k in panels if k.startswith("feature")] == [
+        f"feature: {n}" for n in names
+    ]
+    widths = [p.get_width() for p in panels["missing"].patches]
+    np.testing.assert_allclose(widths, [0.0, 0.2, 0.0, 0.05, 0.0])
+    texts = [t.get_text() for t in panels["feature: x1"].texts]
+    assert texts == ["missing: 40 (20.0 %)"]
+    # histograms of the present values only, weighted, unit area per class
+    steps = panels["feature: x1"].patches
+    assert [s.get_label() for s in steps] == ["background (0)", "signal (1)"]
+    keep = ~np.isnan(X[:, 1]) & (y == 0)
+    edges = np.histogram_bin_edges(X[~np.isnan(X[:, 1]), 1], bins=30)
+    h, _ = np.histogram(X[keep, 1], edges, weights=w[keep])
+    np.testing.assert_allclose(
+        steps[0].get_data().values, h / (h.sum() * np.diff(edges))
+    )
+    corr = panels["correlation"].images[0].get_array()
+    assert corr.shape == (5, 5)
+    np.testing.assert_allclose(np.diag(corr), 1.0)
+    present = ~np.isnan(X[:, 1])
+    r01 = np.corrcoef(X[present, 0], X[present, 1])[0, 1]
+    assert corr[0, 1] == pytest.approx(r01)
+    assert _table(panels["statistics"]) == [
+        ["class", "events", "sum of weights", "neg.-weight fraction"],
+        ["background (0)", "100", "185", "0.050"],
+        ["signal (1)", "100", "185", "0.050"],
+        ["all", "200", "370", "0.050"],
+    ]
+    _assert_renders(fig, tmp_path, "report")
+
+
+def test_data_report_on_the_higgs_sample(tmp_path):
+    X, y, w, _ = load_higgs_challenge(n_samples=300, return_X_y=True)
+    fig = plot_data_report(X, y, sample_weight=w, missing_values=-999.0, n_cols=6)
+    panels = _panels(fig)
+    features = [k.removeprefix("feature: ") for k in panels if k.startswith("feature")]
+    assert features == list(HIGGS_FEATURES)
+    widths = [p.get_width() for p in panels["missing"].patches]
+    expected = (X.to_numpy() == -999.0).mean(axis=0)
+    np.testing.assert_allclose(widths, expected)
+    assert expected.max() > 0.5  # the two-jet features
+    # -999 never reaches a histogram
+    j = HIGGS_FEATURES.index("DER_mass_jet_jet")
+    edges = panels["feature: DER_mass_jet_jet"].patches[0].get_data().edges
+    assert edges[0] == X.iloc[:, j][X.iloc[:, j] != -999.0].min()
+    rows = _table(panels["statistics"])
+    assert rows[1][:2] == ["background (0)", str(int((y == 0).sum()))]
+    assert rows[2][:3] == ["signal (1)", str(int(y.sum())), f"{w[y == 1].sum():.6g}"]
+    # 30 panels take seconds to lay out: one file here, both formats above
+    out = save_figure(fig, tmp_path / "higgs_report.png", dpi=50)
+    assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 10_000
+
+
+def test_data_report_without_labels_uses_dataframe_names():
+    import pandas as pd
+
+    frame = pd.DataFrame({"pt": [10.0, 20.0, 35.0, -1.0], "eta": [0.1, -1, 2, 0.5]})
+    fig = plot_data_report(frame, missing_values=-1.0)
+    panels = _panels(fig)
+    assert "feature: pt" in panels and "feature: eta" in panels
+    assert [s.get_label() for s in panels["feature: pt"].patches] == ["all events"]
+    assert _table(panels["statistics"]) == [
+        ["class", "events", "sum of weights", "neg.-weight fraction"],
+        ["all", "4", "4", "0.000"],
+    ]
+    fig = plot_data_report(frame, feature_names=["a", "b"])
+    assert "feature: a" in _panels(fig)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"X": np.ones(5)}, ValueError, "'X' parameter .* 2d array. Got shape"),
+        ({"X": [[1.0, np.inf]] * 3}, ValueError, "'X' .* infinite values. Got 3"),
+        ({"y": [0, 1]}, ValueError, r"'y' .* length of 'X' \(3\)"),
+        ({"feature_names": ["a"]}, ValueError, "'feature_names' .* Got 1"),
+        ({"missing_values": "NA"}, TypeError, "'missing_values' .* 'NA'"),
+        ({"bins": 0}, ValueError, "'bins' parameter .* int >= 1. Got 0"),
+        ({"n_cols": 1.5}, ValueError, "'n_cols' parameter .* Got 1.5"),
+    ],
+)
+def test_data_report_errors(kwargs, error, match):
+    args = {"X": [[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]], **kwargs}
+    with pytest.raises(error, match=match):
+        plot_data_report(**args)
+
+
+def test_save_figure_checks_the_suffix(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    out = save_figure(fig, tmp_path / "sub" / "line.svg")
+    assert out.read_text().lstrip().startswith("<?xml")
+    with pytest.raises(ValueError, match="'path' parameter of save_figure .* 'x'"):
+        save_figure(fig, "x")
+    with pytest.raises(TypeError, match="'path' parameter of save_figure"):
+        save_figure(fig, 3)
