@@ -20,9 +20,12 @@ def test_higgs_pipeline_fast(tmp_path, capsys):
         ["--fast", "--folds", "3", "--output", str(tmp_path)]
     )
     out = capsys.readouterr().out
-    assert "3-fold ROC AUC" in out
+    assert "3-fold ROC AUC" in out and "Cross-training by EventId % 3" in out
     # well above chance even in the fast mode
     assert result["auc"] > 0.7
     assert result["weighted_auc"] > 0.75
-    model = joblib.load(tmp_path / "higgs_pipeline.joblib")
-    assert model[-1].categorical_indices_.size == 1
+    assert result["oof"]["ams"] > 1.0 and result["oof"]["rejection"] > 3.0
+    assert result["cross_training"]["weighted_auc"] > 0.75
+    model = joblib.load(tmp_path / "higgs_crosstraining.joblib")
+    assert len(model.estimators_) == 3
+    assert model.estimators_[0][-1].categorical_indices_.size == 1
