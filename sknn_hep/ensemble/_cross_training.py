@@ -75,6 +75,20 @@ def final_estimator(estimator):
     return estimator
 
 
+def check_weight_param(estimator, sample_weight, X, owner: str):
+    """Validated weights and the fit-parameter name they go to in ``estimator``."""
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=False
+    )
+    weight_name = fit_param_name(estimator, "sample_weight")
+    if weight_name is None:
+        raise ValueError(
+            f"sample_weight was passed to {owner}.fit, but the fit method of "
+            f"{type(final_estimator(estimator)).__name__} takes no sample_weight."
+        )
+    return sample_weight, weight_name
+
+
 def slice_fit_params(params: dict, rows: np.ndarray, n_samples: int) -> dict:
     """Fit parameters with the sample-aligned ones (length n_samples) sliced."""
     out = {}
@@ -262,16 +276,9 @@ class _BaseCrossTraining(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator)
 
         weight_name = None
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=False
+            sample_weight, weight_name = check_weight_param(
+                self.estimator, sample_weight, X, name
             )
-            weight_name = fit_param_name(self.estimator, "sample_weight")
-            if weight_name is None:
-                raise ValueError(
-                    f"sample_weight was passed to {name}.fit, but the fit method of "
-                    f"{type(final_estimator(self.estimator)).__name__} takes no "
-                    "sample_weight."
-                )
         for key in (weight_name, validation_name):
             if key is not None and key in fit_params:
                 raise ValueError(

@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -25,11 +24,10 @@ from .._versions import VersionedStateMixin
 from ._cross_training import (
     _fit_member,
     check_member_classes,
+    check_weight_param,
     check_X,
     copy_input_tags,
     estimator_has,
-    final_estimator,
-    fit_param_name,
     labels_from_scores,
     only_decision_function,
 )
@@ -226,16 +224,9 @@ class SeedEnsemble(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator):
                 )
         params = dict(fit_params)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=False
+            sample_weight, weight_name = check_weight_param(
+                self.estimator, sample_weight, X, name
             )
-            weight_name = fit_param_name(self.estimator, "sample_weight")
-            if weight_name is None:
-                raise ValueError(
-                    f"sample_weight was passed to {name}.fit, but the fit method of "
-                    f"{type(final_estimator(self.estimator)).__name__} takes no "
-                    "sample_weight."
-                )
             params[weight_name] = sample_weight
 
         seeds = member_seeds(self.random_state, self.n_estimators, len(seed_params))
