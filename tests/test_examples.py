@@ -29,3 +29,16 @@ def test_higgs_pipeline_fast(tmp_path, capsys):
     model = joblib.load(tmp_path / "higgs_crosstraining.joblib")
     assert len(model.estimators_) == 3
     assert model.estimators_[0][-1].categorical_indices_.size == 1
+
+
+def test_top_tagging_multitask_fast(tmp_path, capsys):
+    results = _load("top_tagging_multitask").main(["--fast", "--output", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "tagging AUC" in out and "top energy R²" in out
+    for lam in (0.0, 0.5):
+        assert results[lam]["auc"] > 0.75
+        assert results[lam]["rejection"] > 5
+    # with λ = 0.5 the energy head learns; with λ = 0 it is not trained
+    assert results[0.5]["r2"] > 0.8 and results[0.5]["resolution"] < 0.2
+    assert results[0.0]["r2"] < 0.5
+    assert (tmp_path / "top_tagging_roc.png").stat().st_size > 0
