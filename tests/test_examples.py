@@ -42,3 +42,12 @@ def test_top_tagging_multitask_fast(tmp_path, capsys):
     assert results[0.5]["r2"] > 0.8 and results[0.5]["resolution"] < 0.2
     assert results[0.0]["r2"] < 0.5
     assert (tmp_path / "top_tagging_roc.png").stat().st_size > 0
+
+
+def test_mass_regression_fast(tmp_path, capsys):
+    results = _load("mass_regression").main(["--fast", "--output", str(tmp_path)])
+    assert "RMS(m_pred - m_true)" in capsys.readouterr().out
+    # masses span 0-200 GeV (σ ≈ 58 GeV): both inputs learn m = √(E² − p²)
+    assert results["cartesian"]["r2"] > 0.85 and results["collider"]["r2"] > 0.75
+    assert results["cartesian"]["rms"] < 25
+    assert (tmp_path / "mass_regression.png").stat().st_size > 0
