@@ -51,3 +51,14 @@ def test_mass_regression_fast(tmp_path, capsys):
     assert results["cartesian"]["r2"] > 0.85 and results["collider"]["r2"] > 0.75
     assert results["cartesian"]["rms"] < 25
     assert (tmp_path / "mass_regression.png").stat().st_size > 0
+
+
+def test_zmumu_preprocessing_fast(tmp_path, capsys):
+    result = _load("zmumu_preprocessing").main(["--fast", "--output", str(tmp_path)])
+    assert "after PCA" in capsys.readouterr().out
+    for col, before in result["skew_before"].items():
+        assert abs(result["skew_after"][col]) < abs(before) / 2
+    assert result["corr_before"] > 0.5 and result["corr_after"] < 1e-8
+    # without input scaling the raw GeV-scale inputs barely train
+    assert result["log-shift + group scaling + PCA"] > result["raw inputs"] + 0.2
+    assert (tmp_path / "zmumu_preprocessing.png").stat().st_size > 0
