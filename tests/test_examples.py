@@ -62,3 +62,16 @@ def test_zmumu_preprocessing_fast(tmp_path, capsys):
     # without input scaling the raw GeV-scale inputs barely train
     assert result["log-shift + group scaling + PCA"] > result["raw inputs"] + 0.2
     assert (tmp_path / "zmumu_preprocessing.png").stat().st_size > 0
+
+
+def test_class_imbalance_fast(capsys):
+    results = _load("class_imbalance").main(["--fast"])
+    assert "5.0% signal" in capsys.readouterr().out
+    plain = results["plain"]
+    for name in ("class_weight='balanced'", "balanced_batches=True"):
+        # both cures move the default threshold into the signal: far higher
+        # efficiency at 0.5 than the plain fit, which calls almost all
+        # events background
+        assert results[name]["efficiency"] > plain["efficiency"] + 0.3
+        assert results[name]["auc"] > 0.75
+    assert plain["efficiency"] < 0.3
