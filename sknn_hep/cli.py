@@ -1,0 +1,555 @@
+"""The ``sknn-hep`` command: fit, evaluate and report from a config file.
+
+``sknn-hep fit`` without a config trains the default pipeline on the
+bundled Higgs-challenge sample; ``python -m sknn_hep`` runs the same
+command. See ``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ._config import ConfigError, data_format, merge_config, read_config_file
+
+# KaggleWeight summed over the full challenge data, per class
+SIGNAL_TOTAL, BACKGROUND_TOTAL = 691.99, 410999.85
+_ROLES = "roles.json"
+_MODEL = "model.joblib"
+
+
+# -- data ---------------------------------------------------------------------
+def _read_table(config: dict):
+    """The whole table named by ``[data]``, as a DataFrame."""
+    import pandas as pd
+
+    from .datasets import load_higgs_challenge, read_hdf5, read_root
+
+    data = config["data"]
+    if data["file"] == "higgs":
+        return load_higgs_challenge().frame
+    path = Path(data["file"])
+    if not path.is_file():
+        raise ConfigError(f"The data file {str(path)!r} does not exist.")
+    fmt = data_format(config)
+    for key, owner in (("key", "hdf5"), ("tree", "root")):
+        if data[key] is not None and fmt != owner:
+            raise ConfigError(
+                f"The {key!r} key of [data] is for {owner} files; {str(path)!r} is "
+                f"read as {fmt}."
+            )
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path)
+        if fmt == "hdf5":
+            return read_hdf5(path, data["key"])
+        if data["tree"] is None:
+            raise ConfigError("Reading a ROOT file needs 'tree' in [data].")
+        return read_root(path, data["tree"])
+    except (ValueError, KeyError, OSError) as exc:
+        raise ConfigError(f"Cannot read {str(path)!r} as {fmt}: {exc}") from None
+
+
+def load_data(config: dict, n_events=None, need_target=True) -> dict:
+    """Features, labels, weights and event numbers from ``[data]``.
+
+    Parameters
+    ----------
+    config : dict
+        A merged configuration (:func:`sknn_hep._config.merge_config`).
+    n_events : int or None, default=None
+        Keep only ``n_events`` rows, drawn at random (seeded) and kept in file
+        order.
+    need_target : bool, default=True
+        Raise when the target column is not set (``report`` works without).
+
+    Returns
+    -------
+    data : dict
+        ``X`` (DataFrame of the features), ``y`` (0/1 ndarray or None),
+        ``w`` (ndarray or None), ``groups`` (event numbers or None) and
+        ``higgs`` (whether it is the bundled Higgs sample).
+
+    Examples
+    --------
+    >>> from sknn_hep._config import merge_config
+    >>> d = load_data(merge_config(None), n_events=100)
+    >>> d["X"].shape, d["higgs"], bool(np.all(np.diff(d["groups"]) > 0))
+    ((100, 30), True, True)
+    """
+    roles = config["data"]
+    frame = _read_table(config)
+    if n_events is not None and n_events < len(frame):
+        # a seeded random subset in file order: files often hold one class after
+        # the other
+        rows = np.random.default_rng(0).choice(len(frame), n_events, replace=False)
+        frame = frame.iloc[np.sort(rows)]
+    target, weight, event = roles["target"], roles["weight"], roles["event_number"]
+    if target is None and need_target:
+        raise ConfigError("Set 'target' in [data] to the column of the class labels.")
+    named = [c for c in (target, weight, event) if c is not None]
+    features = roles["features"]
+    if features is None:
+        features = [c for c in frame.columns if c not in named]
+    missing = [c for c in [*named, *features] if c not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"Column(s) {', '.join(map(repr, missing))} named in [data] are not in "
+            f"{roles['file']!r}; its columns: {', '.join(map(str, frame.columns))}."
+        )
+    y = None
+    if target is not None:
+        labels = frame[target].to_numpy()
+        if roles["signal"] is not None:
+            y = (labels == roles["signal"]).astype(np.int64)
+        else:
+            values = set(np.unique(labels).tolist())
+            if not values <= {0, 1}:
+                raise ConfigError(
+                    f"The target column {target!r} must hold 0 and 1, or set "
+                    f"'signal' in [data] to the signal label. Got values "
+                    f"{sorted(map(str, values))[:5]}."
+                )
+            y = labels.astype(np.int64)
+    return {
+        "X": frame[features],
+        "y": y,
+        "w": None if weight is None else frame[weight].to_numpy(np.float64),
+        "groups": None if event is None else frame[event].to_numpy(),
+        "higgs": roles["file"] == "higgs",
+    }
+
+
+# -- model --------------------------------------------------------------------
+def build_model(config: dict, features, max_epochs=None):
+    """The preprocessing + NeuralClassifier pipeline (cross-trained if asked).
+
+    Examples
+    --------
+    >>> from sknn_hep._config import merge_config
+    >>> from sknn_hep.datasets import HIGGS_FEATURES
+    >>> model = build_model(merge_config(None), HIGGS_FEATURES)
+    >>> type(model).__name__, model.n_splits
+    ('CrossTrainingClassifier', 5)
+    >>> [name for name, _ in model.estimator.steps]
+    ['logshifttransformer', 'missingvalueencoder', 'neuralclassifier']
+    """
+    from sklearn.pipeline import make_pipeline
+
+    from .ensemble import CrossTrainingClassifier
+    from .neural_network import NeuralClassifier
+    from .preprocessing import LogShiftTransformer, MissingValueEncoder
+
+    roles, prep = config["data"], config["preprocessing"]
+    missing = np.nan if roles["missing_value"] is None else roles["missing_value"]
+    categorical = list(roles["categorical"] or [])
+    unknown = [c for c in [*categorical, *prep["log_shift"]] if c not in features]
+    if unknown:
+        raise ConfigError(
+            f"Column(s) {', '.join(map(repr, unknown))} of 'categorical' or "
+            "'log_shift' are not among the features."
+        )
+    steps = []
+    if prep["log_shift"]:
+        steps.append(
+            LogShiftTransformer(
+                columns=list(prep["log_shift"]), missing_values=missing, clip=True
+            )
+        )
+    if prep["missing_encoding"]:
+        numeric = [c for c in features if c not in categorical]
+        steps.append(
+            MissingValueEncoder(
+                missing_values=missing, add_indicator=True, columns=numeric
+            )
+        )
+    params = dict(config["model"])
+    if max_epochs is not None:
+        params["max_epochs"] = max_epochs
+    steps.append(NeuralClassifier(categorical_features=categorical or None, **params))
+    pipe = make_pipeline(*steps).set_output(transform="pandas")
+    n_splits = config["cross_training"]["n_splits"]
+    if n_splits:
+        return CrossTrainingClassifier(pipe, n_splits=n_splits, random_state=0)
+    return pipe
+
+
+def figures(y, score, w, higgs: bool) -> dict:
+    """ROC AUC (plain and weighted), AMS_max and 1/ε_B at ε_S = 0.3.
+
+    For the bundled Higgs sample the weights of each class are rescaled to the
+    full Kaggle totals for the AMS, as in the challenge.
+
+    Examples
+    --------
+    >>> f = figures(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]),
+    ...             None, higgs=False)
+    >>> f["auc"], f["weighted_auc"]
+    (0.75, 0.75)
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from .metrics import ams, background_rejection
+
+    totals = (SIGNAL_TOTAL, BACKGROUND_TOTAL) if higgs else (None, None)
+    return {
+        "auc": float(roc_auc_score(y, score)),
+        "weighted_auc": float(roc_auc_score(y, score, sample_weight=w)),
+        "ams": float(
+            ams(
+                y,
+                score,
+                sample_weight=w,
+                threshold="max",
+                signal_total=totals[0],
+                background_total=totals[1],
+            )
+        ),
+        "rejection": float(
+            background_rejection(y, score, signal_efficiency=0.3, sample_weight=w)
+        ),
+    }
+
+
+def _print_figures(f: dict, w, higgs: bool) -> None:
+    if higgs:
+        note = "weights rescaled to the Kaggle totals, b_reg = 10"
+    elif w is None:
+        note = "unit weights, b_reg = 10"
+    else:
+        note = "raw weights, not rescaled, b_reg = 10"
+    print(f"{'ROC AUC':<28}{f['auc']:.4f}")
+    print(f"{'weighted ROC AUC':<28}{f['weighted_auc']:.4f}")
+    print(f"{'AMS_max':<28}{f['ams']:.3f}  ({note})")
+    print(f"{'1/eps_B at eps_S = 0.3':<28}{f['rejection']:.1f}")
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+# -- commands -----------------------------------------------------------------
+def _fit(args) -> int:
+    import joblib
+    from matplotlib.figure import Figure
+    from sklearn.model_selection import train_test_split
+
+    from .ensemble._cross_training import final_estimator
+    from .plotting import plot_history, plot_overtraining, plot_roc
+
+    config = merge_config(read_config_file(args.config) if args.config else None)
+    fast = config["fast"]
+    data = load_data(config, n_events=fast["n_events"] if args.fast else None)
+    X, y, w, groups = data["X"], data["y"], data["w"], data["groups"]
+    model = build_model(
+        config, list(X.columns), fast["max_epochs"] if args.fast else None
+    )
+    print(f"{len(y)} events, {int(y.sum())} signal, {X.shape[1]} features")
+    if config["cross_training"]["n_splits"]:
+        k = model.n_splits
+        by = (
+            "random folds"
+            if groups is None
+            else f"{config['data']['event_number']} % {k}"
+        )
+        print(f"cross-training {k} clones ({by})")
+        model.fit(X, y, sample_weight=w, groups=groups)
+        y_test, score_test, w_test = y, model.oof_proba_[:, 1], w
+        parts = []
+        for i, member in enumerate(model.estimators_):
+            rows = np.flatnonzero(model.fold_ != i)
+            parts.append((rows, member.predict_proba(X.iloc[rows])[:, 1]))
+        train_rows = np.concatenate([r for r, _ in parts])
+        score_train = np.concatenate([s for _, s in parts])
+        members = [final_estimator(m) for m in model.estimators_]
+        what = "out-of-fold predictions of all events"
+    else:
+        weight_param = "neuralclassifier__sample_weight"
+        index = np.arange(len(y))
+        train_rows, test_rows = train_test_split(
+            index, test_size=0.25, stratify=y, random_state=0
+        )
+        params = {} if w is None else {weight_param: w[train_rows]}
+        model.fit(X.iloc[train_rows], y[train_rows], **params)
+        score_train = model.predict_proba(X.iloc[train_rows])[:, 1]
+        score_test = model.predict_proba(X.iloc[test_rows])[:, 1]
+        y_test = y[test_rows]
+        w_test = None if w is None else w[test_rows]
+        members = [final_estimator(model)]
+        what = "the 25 % held-out events"
+
+    print(f"Metrics on {what}:")
+    result = figures(y_test, score_test, w_test, data["higgs"])
+    _print_figures(result, w, data["higgs"])
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    _save(plot_roc(y_test, score_test, sample_weight=w_test), out / "roc.png")
+    _save(
+        plot_overtraining(
+            y[train_rows],
+            score_train,
+            y_test,
+            score_test,
+            sample_weight_train=None if w is None else w[train_rows],
+            sample_weight_test=w_test,
+        ),
+        out / "overtraining.png",
+    )
+    fig = Figure(figsize=(4.5 * len(members), 3.5), layout="constrained")
+    for i, (ax, member) in enumerate(
+        zip(np.atleast_1d(fig.subplots(1, len(members))), members)
+    ):
+        plot_history(member, ax=ax)
+        ax.set_title(f"clone {i}" if len(members) > 1 else "training")
+    fig.savefig(out / "history.png")
+    print(f"wrote {out / 'history.png'}")
+    joblib.dump(model, out / _MODEL)
+    (out / _ROLES).write_text(json.dumps({"data": config["data"]}, indent=2))
+    (out / "metrics.json").write_text(json.dumps(result, indent=2))
+    print(f"wrote {out / _MODEL}, {out / _ROLES} and {out / 'metrics.json'}")
+    return 0
+
+
+def _tune(args) -> int:
+    import joblib
+    from sklearn.model_selection import (
+        GridSearchCV,
+        RandomizedSearchCV,
+        StratifiedKFold,
+    )
+
+    from .metrics import get_scorer
+    from .model_selection import BayesSearchCV, EventNumberKFold, search_space
+
+    config = merge_config(read_config_file(args.config))
+    tune, fast = config["tune"], config["fast"]
+    data = load_data(config, n_events=fast["n_events"] if args.fast else None)
+    X, y, w, groups = data["X"], data["y"], data["w"], data["groups"]
+    plain = dict(config, cross_training={"n_splits": 0})
+    pipe = build_model(
+        plain, list(X.columns), fast["max_epochs"] if args.fast else None
+    )
+    try:
+        space = search_space(
+            pipe,
+            tune["kind"],
+            include=tune["include"],
+            exclude=tune["exclude"],
+            overrides=tune["overrides"] or None,
+        )
+        scorer = get_scorer(tune["scoring"])
+    except ValueError as exc:
+        raise ConfigError(f"In the [tune] table of the config: {exc}") from None
+    if groups is None:
+        cv = StratifiedKFold(tune["n_splits"], shuffle=True, random_state=0)
+        by = "stratified folds"
+    else:
+        cv = EventNumberKFold(tune["n_splits"])
+        by = f"{config['data']['event_number']} % {tune['n_splits']}"
+    if tune["kind"] == "grid":
+        search = GridSearchCV(pipe, space, scoring=scorer, cv=cv)
+    elif tune["kind"] == "random":
+        search = RandomizedSearchCV(
+            pipe, space, n_iter=tune["n_iter"], scoring=scorer, cv=cv, random_state=0
+        )
+    else:
+        search = BayesSearchCV(
+            pipe, space, n_iter=tune["n_iter"], scoring=scorer, cv=cv, random_state=0
+        )
+    print(f"{tune['kind']} search over {', '.join(space)}; folds: {by}")
+    params = {} if w is None else {"neuralclassifier__sample_weight": w}
+    search.fit(X, y, groups=groups, **params)
+    print(
+        f"best {tune['scoring']} (unweighted, mean over the folds): "
+        f"{search.best_score_:.4f}"
+    )
+    for key, value in search.best_params_.items():
+        print(f"  {key} = {value!r}")
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    joblib.dump(search.best_estimator_, out / _MODEL)
+    (out / _ROLES).write_text(json.dumps({"data": config["data"]}, indent=2))
+    best = {k: repr(v) for k, v in search.best_params_.items()}
+    (out / "best_params.json").write_text(json.dumps(best, indent=2))
+    print(f"wrote {out / _MODEL} (refitted on all events), {out / 'best_params.json'}")
+    return 0
+
+
+def _roles(args, data_arg) -> dict:
+    """The [data] roles of ``--config`` (or of roles.json), reading ``data_arg``."""
+    if args.config:
+        user = read_config_file(args.config)
+        user.setdefault("data", {})
+        if not isinstance(user["data"], dict):
+            raise ConfigError("The 'data' entry of the config must be a table.")
+        user["data"]["file"] = data_arg
+        return merge_config(user)
+    roles_path = Path(args.model).parent / _ROLES if hasattr(args, "model") else None
+    if roles_path is not None:
+        if not roles_path.is_file():
+            raise ConfigError(
+                f"No {_ROLES} next to the model ({str(roles_path)!r}); pass --config."
+            )
+        data = json.loads(roles_path.read_text())["data"]
+    else:
+        data = {}
+    data["file"] = data_arg
+    return merge_config({"data": data})
+
+
+def _evaluate(args) -> int:
+    import joblib
+
+    from .ensemble import CrossTrainingClassifier
+    from .plotting import plot_roc
+
+    if not Path(args.model).is_file():
+        raise ConfigError(f"The model file {args.model!r} does not exist.")
+    config = _roles(args, args.data)
+    data = load_data(config)
+    model = joblib.load(args.model)
+    if isinstance(model, CrossTrainingClassifier):
+        score = model.predict_proba(data["X"], groups=data["groups"])[:, 1]
+    else:
+        score = model.predict_proba(data["X"])[:, 1]
+    print(f"{len(data['y'])} events, {int(data['y'].sum())} signal")
+    result = figures(data["y"], score, data["w"], data["higgs"])
+    _print_figures(result, data["w"], data["higgs"])
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    _save(plot_roc(data["y"], score, sample_weight=data["w"]), out / "roc.png")
+    (out / "metrics.json").write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def _report(args) -> int:
+    from .plotting import plot_data_report
+
+    config = _roles(args, args.data)
+    data = load_data(config, need_target=False)
+    X, y, w = data["X"], data["y"], data["w"]
+    mv = config["data"]["missing_value"]
+    mv = np.nan if mv is None else mv
+    print(f"{len(X)} events, {X.shape[1]} features")
+    if y is not None:
+        for label, name in ((1, "signal"), (0, "background")):
+            sel = y == label
+            line = f"{name:<12}{int(sel.sum()):>9} events"
+            if w is not None:
+                line += f", weights sum {w[sel].sum():.4g}, mean {w[sel].mean():.4g}"
+            print(line)
+    values = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(values) | (values == mv)
+    fractions = missing.mean(axis=0)
+    print("missing fractions:" if fractions.any() else "no missing values")
+    for name, f in zip(X.columns, fractions):
+        if f > 0:
+            print(f"  {name:<30}{f:.1%}")
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    _save(
+        plot_data_report(X, y, sample_weight=w, missing_values=mv), out / "report.png"
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sknn-hep",
+        description="Train, evaluate and inspect sknn_hep classifiers "
+        "from a config file.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    fit = sub.add_parser(
+        "fit",
+        help="train the model of a config (default: the bundled Higgs sample)",
+        description="Train the pipeline of CONFIG; print weighted AUC, AMS_max and "
+        "1/eps_B at eps_S = 0.3; write plots, the model and its column roles.",
+    )
+    fit.add_argument(
+        "config", nargs="?", help="TOML or YAML file (default config if omitted)"
+    )
+    fit.add_argument(
+        "--output", default="output", help="output folder (default: output)"
+    )
+    fit.add_argument(
+        "--fast",
+        action="store_true",
+        help="[fast] n_events random rows, few epochs (CI)",
+    )
+    fit.set_defaults(func=_fit)
+    tune = sub.add_parser(
+        "tune",
+        help="grid, random or Bayesian search of the config's [tune] table",
+        description="Search the hyperparameters of CONFIG's pipeline (folds by "
+        "event number when [data] names one); print the best and save its model.",
+    )
+    tune.add_argument("config", help="TOML or YAML file with a [tune] table")
+    tune.add_argument(
+        "--output", default="output", help="output folder (default: output)"
+    )
+    tune.add_argument(
+        "--fast",
+        action="store_true",
+        help="[fast] n_events random rows, few epochs (CI)",
+    )
+    tune.set_defaults(func=_tune)
+    ev = sub.add_parser(
+        "evaluate", help="metrics table and ROC of a saved model on DATA"
+    )
+    ev.add_argument("model", help="model.joblib written by 'sknn-hep fit'")
+    ev.add_argument("data", help="data file, or 'higgs' for the bundled sample")
+    ev.add_argument("--config", help="config naming the columns (default: roles.json)")
+    ev.add_argument(
+        "--output", default="output", help="output folder (default: output)"
+    )
+    ev.set_defaults(func=_evaluate)
+    rep = sub.add_parser("report", help="know-your-data report of DATA")
+    rep.add_argument("data", help="data file, or 'higgs' for the bundled sample")
+    rep.add_argument("--config", help="config naming the columns")
+    rep.add_argument(
+        "--output", default="output", help="output folder (default: output)"
+    )
+    rep.set_defaults(func=_report)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the ``sknn-hep`` command; return its exit status.
+
+    0 on success, 2 on a usage or configuration error (one line on stderr,
+    no traceback).
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments (``sys.argv[1:]`` when None).
+
+    Returns
+    -------
+    status : int
+
+    Examples
+    --------
+    >>> main(["fit", "missing.toml"])
+    2
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"sknn-hep {args.command}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,260 @@
+"""Tests of the ``sknn-hep`` command (sknn_hep.cli)."""
+
+import json
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sknn_hep.cli import main
+
+
+def _metrics(text):
+    values = {}
+    for key, pattern in {
+        "auc": r"^ROC AUC\s+([-\w.]+)",
+        "weighted_auc": r"^weighted ROC AUC\s+([-\w.]+)",
+        "ams": r"^AMS_max\s+([-\w.]+)",
+        "rejection": r"^1/eps_B at eps_S = 0.3\s+([-\w.]+)",
+    }.items():
+        match = re.search(pattern, text, flags=re.MULTILINE)
+        assert match, f"{key} not printed in:\n{text}"
+        values[key] = float(match.group(1))
+    return values
+
+
+def _csv(path, n=600, seed=0):
+    """Two separable classes; x2 is sometimes missing (-1.0), c a category."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    frame = pd.DataFrame(
+        {
+            "event": np.arange(n) + 1000,
+            "x0": rng.normal(2.0 * y, 1.0),
+            "x1": rng.exponential(1.0 + 2.0 * y),
+            "x2": np.where(rng.random(n) < 0.2, -1.0, rng.normal(-y, 1.0)),
+            "c": rng.integers(0, 3, n),
+            "label": np.where(y == 1, "sig", "bkg"),
+            "w": rng.uniform(0.5, 1.5, n),
+        }
+    )
+    frame.to_csv(path, index=False)
+    return frame
+
+
+TOML = """
+[data]
+file = "{file}"
+target = "label"
+signal = "sig"
+weight = "w"
+event_number = "event"
+categorical = ["c"]
+missing_value = -1.0
+
+[preprocessing]
+log_shift = ["x1"]
+
+[model]
+n_layers = 1
+n_units = 16
+max_epochs = 20
+batch_size = 64
+lr = 0.01
+verbose = 0
+random_state = 0
+
+[cross_training]
+n_splits = 3
+"""
+
+
+def test_default_fit_fast(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["fit", "--fast", "--output", str(out)]) == 0
+    printed = _metrics(capsys.readouterr().out)
+    assert all(math.isfinite(v) for v in printed.values())
+    assert printed["auc"] > 0.7
+    assert printed["weighted_auc"] > 0.7
+    assert printed["ams"] > 0.5
+    assert printed["rejection"] > 1 / 0.3  # better than a random selection
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["auc"] == pytest.approx(printed["auc"], abs=1e-4)
+    for name in ("roc.png", "overtraining.png", "history.png", "model.joblib"):
+        assert (out / name).stat().st_size > 1000, name
+    roles = json.loads((out / "roles.json").read_text())["data"]
+    assert roles["event_number"] == "EventId" and roles["file"] == "higgs"
+
+    # evaluate the saved cross-trained model on the bundled sample
+    capsys.readouterr()
+    ev = tmp_path / "ev"
+    assert (
+        main(["evaluate", str(out / "model.joblib"), "higgs", "--output", str(ev)]) == 0
+    )
+    table = _metrics(capsys.readouterr().out)
+    assert table["auc"] > 0.7 and math.isfinite(table["ams"])
+    assert (ev / "roc.png").is_file()
+
+
+def test_toml_config_csv_and_evaluate(tmp_path, capsys):
+    _csv(tmp_path / "events.csv")
+    config = tmp_path / "run.toml"
+    config.write_text(TOML.format(file=(tmp_path / "events.csv").as_posix()))
+    out = tmp_path / "out"
+    assert main(["fit", str(config), "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "3 clones (event % 3)" in text
+    assert "raw weights, not rescaled" in text
+    assert _metrics(text)["auc"] > 0.85
+
+    # new events, columns from roles.json next to the model
+    _csv(tmp_path / "new.csv", n=300, seed=1)
+    assert main(["evaluate", str(out / "model.joblib"), str(tmp_path / "new.csv"),
+                 "--output", str(tmp_path / "ev")]) == 0  # fmt: skip
+    assert _metrics(capsys.readouterr().out)["auc"] > 0.85
+    # shuffled labels: the same model is at chance
+    frame = pd.read_csv(tmp_path / "new.csv")
+    frame["label"] = np.random.default_rng(0).permutation(frame["label"].to_numpy())
+    frame.to_csv(tmp_path / "shuffled.csv", index=False)
+    assert main(["evaluate", str(out / "model.joblib"), str(tmp_path / "shuffled.csv"),
+                 "--output", str(tmp_path / "ev2")]) == 0  # fmt: skip
+    assert _metrics(capsys.readouterr().out)["auc"] < 0.65
+
+
+def test_yaml_config_without_cross_training(tmp_path, capsys):
+    _csv(tmp_path / "events.csv")
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"data:\n  file: {(tmp_path / 'events.csv').as_posix()}\n  target: label\n"
+        "  signal: sig\n  features: [x0, x1, x2]\n  missing_value: -1.0\n"
+        "preprocessing:\n  missing_encoding: true\n"
+        "model:\n  n_layers: 1\n  n_units: 16\n  max_epochs: 20\n  batch_size: 64\n"
+        "  lr: 0.01\n  verbose: 0\n"
+        "cross_training:\n  n_splits: 0\n"
+    )
+    out = tmp_path / "out"
+    assert main(["fit", str(config), "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "25 % held-out events" in text and "unit weights" in text
+    assert _metrics(text)["auc"] > 0.85
+    model = __import__("joblib").load(out / "model.joblib")
+    assert [name for name, _ in model.steps] == [
+        "missingvalueencoder",
+        "neuralclassifier",
+    ]
+    assert list(model.feature_names_in_) == ["x0", "x1", "x2"]
+
+
+def test_tune_grid_and_evaluate(tmp_path, capsys):
+    _csv(tmp_path / "events.csv")
+    config = tmp_path / "tune.toml"
+    config.write_text(
+        TOML.format(file=(tmp_path / "events.csv").as_posix())
+        + '[tune]\nkind = "grid"\nn_splits = 2\ninclude = ["n_units"]\n'
+        "overrides = {n_units = [2, 32]}\n"
+    )
+    out = tmp_path / "out"
+    assert main(["tune", str(config), "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "grid search over neuralclassifier__n_units; folds: event % 2" in text
+    best = float(re.search(r"best roc_auc .*: ([\d.]+)", text).group(1))
+    assert best > 0.85
+    params = json.loads((out / "best_params.json").read_text())
+    assert set(params) == {"neuralclassifier__n_units"}
+    model = __import__("joblib").load(out / "model.joblib")
+    assert model[-1].n_units == int(params["neuralclassifier__n_units"])
+    assert main(["evaluate", str(out / "model.joblib"), str(tmp_path / "events.csv"),
+                 "--output", str(tmp_path / "ev")]) == 0  # fmt: skip
+    assert _metrics(capsys.readouterr().out)["auc"] > 0.85
+
+
+def test_report(tmp_path, capsys):
+    frame = _csv(tmp_path / "events.csv", n=200)
+    config = tmp_path / "run.toml"
+    config.write_text(TOML.format(file="ignored.csv"))
+    out = tmp_path / "rep"
+    assert main(["report", str(tmp_path / "events.csv"), "--config", str(config),
+                 "--output", str(out)]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    n_sig = int((frame["label"] == "sig").sum())
+    assert f"signal{n_sig:>15} events" in text
+    missing = (frame["x2"] == -1.0).mean()
+    assert re.search(rf"x2\s+{missing:.1%}", text)
+    assert "x0 " not in text.split("missing fractions:")[1]
+    assert (out / "report.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("fmt", ["hdf5", "root"])
+def test_report_hdf5_and_root(tmp_path, capsys, fmt):
+    frame = _csv(tmp_path / "events.csv", n=200)
+    frame["y"] = (frame["label"] == "sig").astype(int)
+    columns = ["event", "x0", "x1", "y"]
+    if fmt == "hdf5":
+        pytest.importorskip("tables")
+        path, extra = tmp_path / "events.h5", ""
+        frame[columns].to_hdf(path, key="table", format="table")
+    else:
+        uproot = pytest.importorskip("uproot")
+        path, extra = tmp_path / "events.root", 'tree = "events"\n'
+        with uproot.recreate(path) as f:
+            f["events"] = {c: frame[c].to_numpy() for c in columns}
+    config = tmp_path / "run.toml"
+    config.write_text(f'[data]\n{extra}target = "y"\nevent_number = "event"\n')
+    assert main(["report", str(path), "--config", str(config),
+                 "--output", str(tmp_path / "r")]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    assert text.startswith("200 events, 2 features\n")
+    assert f"signal{int(frame['y'].sum()):>15} events" in text
+    # a ROOT-only key on an HDF5 file (and the reverse) is an error
+    wrong = 'tree = "events"\n' if fmt == "hdf5" else 'key = "table"\n'
+    config.write_text(f'[data]\nfile = "x"\n{wrong}target = "y"\n')
+    assert main(["report", str(path), "--config", str(config)]) == 2
+    assert f"is read as {fmt}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[data]\nweigth = 'w'\n", "Unknown key 'weigth' in the [data] table"),
+        ("[modle]\nn_units = 3\n", "Unknown table 'modle'"),
+        ("[model]\nn_unitz = 3\n", "Unknown key in the [model] table"),
+        ("[model]\ndropout = 1.5\n", "'dropout' parameter of NeuralClassifier"),
+        ("[cross_training]\nn_splits = 1\n", "'n_splits' key of [cross_training]"),
+        (
+            "[data]\nfile = 'nowhere.csv'\ntarget = 'y'\n",
+            "'nowhere.csv' does not exist",
+        ),
+        ("[data\n", "Cannot parse"),
+        ("[tune]\nkind = 'annealing'\n", "'kind' key of [tune]"),
+    ],
+)
+def test_config_errors(tmp_path, capsys, content, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(content)
+    assert main(["fit", str(config), "--output", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_files(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "none.yaml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "m.joblib"), "higgs"]) == 2
+    assert "model file" in capsys.readouterr().err
+    assert main(["fit", "--bogus"]) == 2
+
+
+def test_python_m_help():
+    done = subprocess.run(
+        [sys.executable, "-m", "sknn_hep", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert (
+        "fit" in done.stdout and "evaluate" in done.stdout and "report" in done.stdout
+    )
