@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	touch $@
 
 demo: install
-	$(PY) examples/higgs_pipeline.py
+	$(VENV)/bin/sknn-hep fit
 
 test: install
 	$(PY) -m ruff check sknn_hep tests examples benchmarks
