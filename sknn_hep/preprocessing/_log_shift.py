@@ -21,14 +21,18 @@ from sklearn.utils.validation import (
 
 from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
-from ._stats import column_label, is_scalar_nan, missing_mask
+from ._stats import MissingValuesMixin, column_label, missing_mask
 
 CLIP_EPSILON = 1e-6
 """With ``clip=True``, ``x - shift`` is raised to at least this value."""
 
 
 class LogShiftTransformer(
-    OneToOneFeatureMixin, TransformerMixin, VersionedStateMixin, BaseEstimator
+    MissingValuesMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    VersionedStateMixin,
+    BaseEstimator,
 ):
     """Shifted logarithm ``x' = log(x - shift)`` of chosen columns.
 
@@ -140,15 +144,6 @@ class LogShiftTransformer(
         self.offset = offset
         self.missing_values = missing_values
         self.clip = clip
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    def _finite_policy(self):
-        return "allow-nan" if is_scalar_nan(self.missing_values) else True
 
     def _resolve(self, cols, n_features, param="columns"):
         kwargs = dict(

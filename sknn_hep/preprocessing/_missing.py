@@ -18,15 +18,17 @@ from sklearn.utils.validation import (
 from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
 from ._stats import (
+    MissingValuesMixin,
     column_label,
     is_constant,
-    is_scalar_nan,
     missing_mask,
     weighted_mean_var,
 )
 
 
-class MissingValueEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
+class MissingValueEncoder(
+    MissingValuesMixin, TransformerMixin, VersionedStateMixin, BaseEstimator
+):
     """Replace missing values by a fill value well below the present ones.
 
     A missing feature (the 4th jet of a 3-jet event) should not be imputed by
@@ -149,15 +151,6 @@ class MissingValueEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
         self.standardize = standardize
         self.add_indicator = add_indicator
         self.columns = columns
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    def _finite_policy(self):
-        return "allow-nan" if is_scalar_nan(self.missing_values) else True
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):

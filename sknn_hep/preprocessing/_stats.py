@@ -152,3 +152,20 @@ def column_label(j, feature_names_in=None):
     if feature_names_in is not None:
         return f"{str(feature_names_in[j])!r} (index {j})"
     return f"index {j}"
+
+
+class MissingValuesMixin:
+    """Tags and finiteness check of a transformer with ``missing_values``.
+
+    NaN is allowed in the input exactly when ``missing_values`` is NaN; the
+    output keeps the input's float dtype.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _finite_policy(self):
+        return "allow-nan" if is_scalar_nan(self.missing_values) else True
