@@ -68,6 +68,10 @@ _TAGS = (
 )
 
 
+# Links scikit-learn's callback machinery sets on an estimator while a
+# (meta-)estimator fits it and removes afterwards: not part of a model.
+_FIT_TIME_ATTRIBUTES = frozenset({"_parent_callback_ctx", "_callback_fit_ctx"})
+
 class UntrustedTypeError(TypeError):
     """A file names a type or function that :func:`sknn_hep.io.load` does not trust.
 
@@ -240,7 +244,11 @@ class Encoder:
                 f"sknn_hep.io.save cannot store {where} ({name}): its state has "
                 "keys that are not strings."
             )
-        body = {k: self.encode(v, f"{where}.{k}") for k, v in state.items()}
+        body = {
+            k: self.encode(v, f"{where}.{k}")
+            for k, v in state.items()
+            if k not in _FIT_TIME_ATTRIBUTES
+        }
         return {"__object__": {"class": name, "state": {"__dict__": body}}}
 
     def _encode_module(self, module: torch.nn.Module, name: str, where: str):

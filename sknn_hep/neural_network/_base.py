@@ -32,6 +32,7 @@ from ..nn import (
 )
 from ..utils import encode_categories, resolve_columns
 from ._inputs import as_tensor, check_codes, weighted_mean_std
+from ._mlflow import MlflowRun
 from ._net import ProgressBar, TensorData, TensorNet
 
 # Parameters that fix the network's shape: warm_start cannot change them.
@@ -94,6 +95,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "inference_dtype": [StrOptions({"float64", "float32"})],
         "log_dir": [str, os.PathLike, None],
+        "mlflow_experiment": [str, None],
         "categorical_features": ["array-like", str, Integral, None],
         "embedding_dim": [
             Interval(Integral, 1, None, closed="left"),
@@ -148,7 +150,23 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             y_numeric=not self._is_classifier_like,
         )
 
-    def _fit(
+    def _fit(self, *args, **kwargs):
+        self.__dict__.pop("mlflow_run_id_", None)
+        if self.mlflow_experiment is None:
+            return self._fit_network(*args, **kwargs)
+        run = MlflowRun(self)
+        self._mlflow_run = run
+        try:
+            self._fit_network(*args, **kwargs)
+        except BaseException:
+            run.fail()
+            raise
+        finally:
+            del self._mlflow_run
+        run.finish(self)
+        return self
+
+    def _fit_network(
         self,
         X,
         y,
@@ -281,6 +299,9 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                 if self.log_dir is not None:
                     logger = TensorBoard(self._summary_writer()).initialize()
                     self.net_.callbacks_.append(("tensorboard", logger))
+                if getattr(self, "_mlflow_run", None) is not None:
+                    run = self._mlflow_run.start(self)
+                    self.net_.callbacks_.append(("mlflow", run.callback))
                 self.net_.fit_tensors(train, valid, epochs)
             finally:
                 self._close_logger()
@@ -435,6 +456,8 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         for name, cb in list(callbacks):
             if name == "tensorboard":
                 cb.writer.close()
+                callbacks.remove((name, cb))
+            elif name == "mlflow":
                 callbacks.remove((name, cb))
 
     def _tensor_data(self, x_num, x_cat, y_model, weights, rows, device) -> TensorData:

@@ -132,6 +132,16 @@ TRAINING = """\
         --logdir DIR`` shows them live; needs the ``tensorboard`` package,
         extra ``sknn-hep[monitor]``). Each fit adds an event file; give
         separate directories to the models of a search or cross-training.
+    mlflow_experiment : str or None, default=None
+        Record each ``fit``/``partial_fit`` call as an MLflow run in the
+        experiment of this name (created if missing), nested under the active
+        run if there is one: the parameters, the per-epoch history as
+        metrics, ``n_iter`` and ``best_epoch``, and the fitted model as the
+        artifact ``model/model.sknn`` (:func:`sknn_hep.io.load` reads it).
+        The run id is kept in ``mlflow_run_id_``; a fit that raises ends its
+        run as ``FAILED``. The server is MLflow's setting
+        (``MLFLOW_TRACKING_URI``). Needs ``mlflow`` (extra
+        ``sknn-hep[monitor]``).
 """
 
 INPUTS = """\

@@ -82,6 +82,7 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
         warm_start=False,
         inference_dtype="float64",
         log_dir=None,
+        mlflow_experiment=None,
         categorical_features=None,
         embedding_dim="auto",
         loss="mse",
@@ -121,6 +122,7 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
         self.warm_start = warm_start
         self.inference_dtype = inference_dtype
         self.log_dir = log_dir
+        self.mlflow_experiment = mlflow_experiment
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.loss = loss

@@ -56,6 +56,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         warm_start=False,
         inference_dtype="float64",
         log_dir=None,
+        mlflow_experiment=None,
         categorical_features=None,
         embedding_dim="auto",
         loss="mse",
@@ -93,6 +94,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         self.warm_start = warm_start
         self.inference_dtype = inference_dtype
         self.log_dir = log_dir
+        self.mlflow_experiment = mlflow_experiment
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.loss = loss
