@@ -16,8 +16,6 @@ import numpy as np
 
 from ._config import ConfigError, data_format, merge_config, read_config_file
 
-# KaggleWeight summed over the full challenge data, per class
-SIGNAL_TOTAL, BACKGROUND_TOTAL = 691.99, 410999.85
 _ROLES = "roles.json"
 _MODEL = "model.joblib"
 
@@ -191,28 +189,13 @@ def figures(y, score, w, higgs: bool) -> dict:
     >>> f["auc"], f["weighted_auc"]
     (0.75, 0.75)
     """
-    from sklearn.metrics import roc_auc_score
+    from .datasets import HIGGS_BACKGROUND_TOTAL, HIGGS_SIGNAL_TOTAL
+    from .metrics import physics_figures
 
-    from .metrics import ams, background_rejection
-
-    totals = (SIGNAL_TOTAL, BACKGROUND_TOTAL) if higgs else (None, None)
-    return {
-        "auc": float(roc_auc_score(y, score)),
-        "weighted_auc": float(roc_auc_score(y, score, sample_weight=w)),
-        "ams": float(
-            ams(
-                y,
-                score,
-                sample_weight=w,
-                threshold="max",
-                signal_total=totals[0],
-                background_total=totals[1],
-            )
-        ),
-        "rejection": float(
-            background_rejection(y, score, signal_efficiency=0.3, sample_weight=w)
-        ),
-    }
+    totals = (HIGGS_SIGNAL_TOTAL, HIGGS_BACKGROUND_TOTAL) if higgs else (None, None)
+    return physics_figures(
+        y, score, sample_weight=w, signal_total=totals[0], background_total=totals[1]
+    )
 
 
 def _print_figures(f: dict, w, higgs: bool) -> None:

@@ -75,3 +75,23 @@ def test_class_imbalance_fast(capsys):
         assert results[name]["efficiency"] > plain["efficiency"] + 0.3
         assert results[name]["auc"] > 0.75
     assert plain["efficiency"] < 0.3
+
+
+def test_higgs_bayes_search_fast(capsys):
+    results = _load("higgs_bayes_search").main(["--fast"])
+    out = capsys.readouterr().out
+    assert "BayesSearchCV, 3 candidates x 3 event-number folds" in out
+    search = results["search"]
+    assert len(search.cv_results_["params"]) == 3
+    assert 0.6 < search.best_score_ <= 1.0
+    assert set(results["best_params"]) == {
+        "lr",
+        "n_layers",
+        "n_units",
+        "dropout",
+        "l2",
+        "batch_size",
+    }
+    for name in ("starting", "tuned"):
+        f = results[name]
+        assert f["weighted_auc"] > 0.75 and f["ams"] > 1.0 and f["rejection"] > 3

@@ -178,3 +178,41 @@ def test_get_scorer_falls_back_to_sklearn_and_lists_names():
         get_scorer("ams").set_score_request(sample_weight=True)
         requests = get_scorer("ams").get_metadata_routing().score.requests
         assert requests["sample_weight"] is None
+
+
+def test_physics_figures_equal_the_single_metrics():
+    from sklearn.metrics import roc_auc_score
+
+    from sknn_hep.metrics import physics_figures
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    score = y + rng.normal(size=400)
+    w = rng.uniform(0.5, 2.0, 400)
+    f = physics_figures(
+        y,
+        score,
+        sample_weight=w,
+        signal_efficiency=0.5,
+        b_reg=5.0,
+        signal_total=10.0,
+        background_total=1000.0,
+    )
+    assert f == {
+        "auc": roc_auc_score(y, score),
+        "weighted_auc": roc_auc_score(y, score, sample_weight=w),
+        "ams": ams(
+            y,
+            score,
+            sample_weight=w,
+            threshold="max",
+            b_reg=5.0,
+            signal_total=10.0,
+            background_total=1000.0,
+        ),
+        "rejection": background_rejection(
+            y, score, signal_efficiency=0.5, sample_weight=w
+        ),
+    }
+    with pytest.raises(ValueError, match="physics_figures needs y_true of 0"):
+        physics_figures([0, 2], [0.1, 0.2])

@@ -1,11 +1,18 @@
 """Bundled data sets, simulated physics data sets and file readers."""
 
 from ._generators import make_four_momenta, make_top_jets, make_zmumu
-from ._higgs import HIGGS_FEATURES, load_higgs_challenge
+from ._higgs import (
+    HIGGS_BACKGROUND_TOTAL,
+    HIGGS_FEATURES,
+    HIGGS_SIGNAL_TOTAL,
+    load_higgs_challenge,
+)
 from ._readers import read_hdf5, read_root
 
 __all__ = [
+    "HIGGS_BACKGROUND_TOTAL",
     "HIGGS_FEATURES",
+    "HIGGS_SIGNAL_TOTAL",
     "load_higgs_challenge",
     "make_four_momenta",
     "make_top_jets",

@@ -43,6 +43,11 @@ HIGGS_FEATURES = (
     "PRI_jet_all_pt",
 )
 
+HIGGS_SIGNAL_TOTAL = 691.99
+"""Sum of ``KaggleWeight`` over the signal of the full Kaggle training set."""
+HIGGS_BACKGROUND_TOTAL = 410999.85
+"""Sum of ``KaggleWeight`` over the background of the full Kaggle training set."""
+
 _WEIGHTS = ("KaggleWeight", "Weight")
 
 _DESCR = """\
@@ -130,7 +135,9 @@ def load_higgs_challenge(*, weight="KaggleWeight", n_samples=None, return_X_y=Fa
       original Kaggle subset (sums here: signal 64.61, background
       37,467.64). To quote an AMS on a subset, rescale the weights of the
       evaluated events so that each class sums to the full Kaggle training
-      set's totals, about 692 (signal) and 411,000 (background).
+      set's totals, ``HIGGS_SIGNAL_TOTAL`` = 691.99 and
+      ``HIGGS_BACKGROUND_TOTAL`` = 410,999.85
+      (:func:`~sknn_hep.metrics.physics_figures` takes them).
     - ``Label`` is ``"s"`` or ``"b"``; ``KaggleSet`` is ``"t"`` for every row
       (all come from the Kaggle training set).
     - ``EventId`` is a unique event number, for deterministic k-fold splits
