@@ -451,9 +451,24 @@ def _parser() -> argparse.ArgumentParser:
         description="Train, evaluate and inspect sknn_hep classifiers "
         "from a config file.",
     )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="torch threads (default: torch's, i.e. OMP_NUM_THREADS or the cores "
+        "this process may use); give a batch job its allocated cores",
+    )
+    common.add_argument(
+        "--traceback",
+        action="store_true",
+        help="show the full traceback of an error instead of one line",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     fit = sub.add_parser(
         "fit",
+        parents=[common],
         help="train the model of a config (default: the bundled Higgs sample)",
         description="Train the pipeline of CONFIG; print weighted AUC, AMS_max and "
         "1/eps_B at eps_S = 0.3; write plots, the model and its column roles.",
@@ -472,6 +487,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=_fit)
     tune = sub.add_parser(
         "tune",
+        parents=[common],
         help="grid, random or Bayesian search of the config's [tune] table",
         description="Search the hyperparameters of CONFIG's pipeline (folds by "
         "event number when [data] names one); print the best and save its model.",
@@ -487,7 +503,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     tune.set_defaults(func=_tune)
     ev = sub.add_parser(
-        "evaluate", help="metrics table and ROC of a saved model on DATA"
+        "evaluate",
+        parents=[common],
+        help="metrics table and ROC of a saved model on DATA",
     )
     ev.add_argument("model", help="model.joblib written by 'sknn-hep fit'")
     ev.add_argument("data", help="data file, or 'higgs' for the bundled sample")
@@ -496,7 +514,9 @@ def _parser() -> argparse.ArgumentParser:
         "--output", default="output", help="output folder (default: output)"
     )
     ev.set_defaults(func=_evaluate)
-    rep = sub.add_parser("report", help="know-your-data report of DATA")
+    rep = sub.add_parser(
+        "report", parents=[common], help="know-your-data report of DATA"
+    )
     rep.add_argument("data", help="data file, or 'higgs' for the bundled sample")
     rep.add_argument("--config", help="config naming the columns")
     rep.add_argument(
@@ -509,8 +529,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run the ``sknn-hep`` command; return its exit status.
 
-    0 on success, 2 on a usage or configuration error (one line on stderr,
-    no traceback).
+    0 on success; 2 on a usage or configuration error; 1 when the job
+    itself fails (e.g. the training diverges, a column holds text, a package
+    is missing); 130 when interrupted (Ctrl-C). Errors are one line on
+    stderr, no traceback (``--traceback`` shows it).
 
     Parameters
     ----------
@@ -531,8 +553,36 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2)
         return int(exc.code or 0)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return args.func(args)
     except ConfigError as exc:
         print(f"sknn-hep {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.traceback:
+            raise
+        print(f"sknn-hep {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a batch job reports, then exits 1
+        if args.traceback:
+            raise
+        print(
+            f"sknn-hep {args.command}: error: {type(exc).__name__}: {exc} "
+            "(--traceback shows where)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value

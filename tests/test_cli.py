@@ -258,3 +258,36 @@ def test_python_m_help():
     assert (
         "fit" in done.stdout and "evaluate" in done.stdout and "report" in done.stdout
     )
+
+
+def test_training_errors_are_one_line_and_exit_1(tmp_path, capsys):
+    _csv(tmp_path / "d.csv")
+    config = tmp_path / "c.toml"
+    diverging = TOML.format(file=tmp_path / "d.csv").replace(
+        "lr = 0.01", "lr = 1e12\noptimizer = 'sgd'"
+    )
+    config.write_text(diverging)
+    assert main(["fit", str(config), "--output", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("sknn-hep fit: error: TrainingDivergedError: Training ")
+    assert "Lower the learning rate 'lr'" in err and "--traceback" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+    # --traceback shows the error itself
+    from sknn_hep.neural_network import TrainingDivergedError
+
+    with pytest.raises(TrainingDivergedError):
+        main(["fit", str(config), "--traceback", "--output", str(tmp_path / "o")])
+
+
+def test_threads_option(tmp_path, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        args = ["report", "higgs", "--threads", "2", "--output", str(tmp_path)]
+        assert main(args) == 0
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert main(["report", "higgs", "--threads", "0"]) == 2
+    assert "--threads: must be a positive integer, got '0'" in capsys.readouterr().err
