@@ -72,6 +72,7 @@ _TAGS = (
 # (meta-)estimator fits it and removes afterwards: not part of a model.
 _FIT_TIME_ATTRIBUTES = frozenset({"_parent_callback_ctx", "_callback_fit_ctx"})
 
+
 class UntrustedTypeError(TypeError):
     """A file names a type or function that :func:`sknn_hep.io.load` does not trust.
 

@@ -31,6 +31,7 @@ from ..nn import (
     make_optimizer_spec,
 )
 from ..utils import encode_categories, resolve_columns
+from ._diagnostics import TrainingDiagnostics, diagnostic_rows
 from ._inputs import as_tensor, check_codes, weighted_mean_std
 from ._mlflow import MlflowRun
 from ._net import ProgressBar, TensorData, TensorNet
@@ -96,6 +97,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         "inference_dtype": [StrOptions({"float64", "float32"})],
         "log_dir": [str, os.PathLike, None],
         "mlflow_experiment": [str, None],
+        "diagnostics": ["boolean"],
         "categorical_features": ["array-like", str, Integral, None],
         "embedding_dim": [
             Interval(Integral, 1, None, closed="left"),
@@ -296,6 +298,14 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             if not self.net_.initialized_:
                 self.net_.initialize()
             try:
+                if self.diagnostics:
+                    rows = diagnostic_rows(len(train_rows), int(split_seed))
+                    probe = self._tensor_data(
+                        x_num, x_cat, y_model, weights, train_rows[rows], device
+                    )
+                    self.net_.callbacks_.append(
+                        ("diagnostics", TrainingDiagnostics(probe))
+                    )
                 if self.log_dir is not None:
                     logger = TensorBoard(self._summary_writer()).initialize()
                     self.net_.callbacks_.append(("tensorboard", logger))
@@ -457,7 +467,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             if name == "tensorboard":
                 cb.writer.close()
                 callbacks.remove((name, cb))
-            elif name == "mlflow":
+            elif name in ("mlflow", "diagnostics"):
                 callbacks.remove((name, cb))
 
     def _tensor_data(self, x_num, x_cat, y_model, weights, rows, device) -> TensorData:

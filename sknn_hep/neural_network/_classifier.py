@@ -60,6 +60,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         inference_dtype="float64",
         log_dir=None,
         mlflow_experiment=None,
+        diagnostics=False,
         categorical_features=None,
         embedding_dim="auto",
         class_weight=None,
@@ -99,6 +100,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         self.inference_dtype = inference_dtype
         self.log_dir = log_dir
         self.mlflow_experiment = mlflow_experiment
+        self.diagnostics = diagnostics
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.class_weight = class_weight

@@ -142,6 +142,18 @@ TRAINING = """\
         run as ``FAILED``. The server is MLflow's setting
         (``MLFLOW_TRACKING_URI``). Needs ``mlflow`` (extra
         ``sknn-hep[monitor]``).
+    diagnostics : bool, default=False
+        Monitor the training for vanishing gradients and dead units: at each
+        epoch end, on up to 1,024 fixed training rows in evaluation mode,
+        record in ``history_`` ``grad_norm_k`` (L2 norm of the loss gradient
+        with respect to the weights of the k-th linear layer, the output
+        head(s) last), ``dead_units_k`` (fraction of the units of the k-th
+        hidden layer whose output does not change over those rows: a ReLU
+        that never fires, a saturated sigmoid) and ``dead_units`` (over all
+        hidden units). The training itself is unchanged (same random stream,
+        same result); it costs one forward and backward pass over those rows
+        per epoch. :func:`sknn_hep.plotting.plot_diagnostics` draws them;
+        ``log_dir`` and ``mlflow_experiment`` log them too.
 """
 
 INPUTS = """\

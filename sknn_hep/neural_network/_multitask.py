@@ -83,6 +83,7 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
         inference_dtype="float64",
         log_dir=None,
         mlflow_experiment=None,
+        diagnostics=False,
         categorical_features=None,
         embedding_dim="auto",
         loss="mse",
@@ -123,6 +124,7 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
         self.inference_dtype = inference_dtype
         self.log_dir = log_dir
         self.mlflow_experiment = mlflow_experiment
+        self.diagnostics = diagnostics
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.loss = loss

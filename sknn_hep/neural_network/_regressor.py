@@ -57,6 +57,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         inference_dtype="float64",
         log_dir=None,
         mlflow_experiment=None,
+        diagnostics=False,
         categorical_features=None,
         embedding_dim="auto",
         loss="mse",
@@ -95,6 +96,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         self.inference_dtype = inference_dtype
         self.log_dir = log_dir
         self.mlflow_experiment = mlflow_experiment
+        self.diagnostics = diagnostics
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.loss = loss

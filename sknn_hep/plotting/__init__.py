@@ -6,6 +6,8 @@
   class, with weighted Kolmogorov-Smirnov p-values.
 - :func:`plot_history`: train/validation loss and learning rate per epoch,
   best epoch marked.
+- :func:`plot_diagnostics`: gradient norm per layer and dead-unit fractions
+  per epoch (networks fitted with ``diagnostics=True``).
 - :func:`plot_data_report`: "know your data": distributions by class,
   correlations, missing fractions, class and weight statistics.
 - :func:`weighted_ks_test`: the weighted two-sample KS test.
@@ -17,7 +19,7 @@ Figures are made with :mod:`matplotlib.pyplot`; close them
 """
 
 from ._common import save_figure
-from ._history import plot_history
+from ._history import plot_diagnostics, plot_history
 from ._overtraining import plot_overtraining
 from ._report import plot_data_report
 from ._roc import plot_roc, roc_points
@@ -26,6 +28,7 @@ from ._stats import KSResult, weighted_ks_test
 __all__ = [
     "KSResult",
     "plot_data_report",
+    "plot_diagnostics",
     "plot_history",
     "plot_overtraining",
     "plot_roc",
