@@ -119,3 +119,22 @@ def test_plot_diagnostics(data, tmp_path):
     plain = NeuralClassifier(n_layers=1, n_units=4, max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="fit the network with diagnostics=True"):
         plot_diagnostics(plain)
+
+
+def test_tensorboard_logs_the_diagnostics(data, tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import (
+        EventAccumulator,
+    )
+
+    X, y = data
+    est = NeuralClassifier(
+        n_layers=1, n_units=8, max_epochs=2, diagnostics=True, log_dir=tmp_path
+    ).fit(X, y)
+    acc = EventAccumulator(str(tmp_path))
+    acc.Reload()
+    logged = [e.value for e in acc.Scalars("grad_norm_1")]
+    np.testing.assert_allclose(
+        logged, [row["grad_norm_1"] for row in est.history_], rtol=1e-6
+    )
+    assert "dead_units" in acc.Tags()["scalars"]
