@@ -10,6 +10,7 @@ from ._hep_preprocessor import (
 )
 from ._log_shift import LogShiftTransformer
 from ._missing import MissingValueEncoder
+from ._sampling import augment_azimuthal_rotation, binned_target_weights
 
 __all__ = [
     "EmbeddingEncoder",
@@ -18,6 +19,8 @@ __all__ = [
     "HIGGS_LOG_COLUMNS",
     "LogShiftTransformer",
     "MissingValueEncoder",
+    "augment_azimuthal_rotation",
+    "binned_target_weights",
     "make_hep_preprocessor",
     "make_higgs_preprocessor",
 ]
