@@ -12,7 +12,9 @@ versions.
 from __future__ import annotations
 
 import importlib.metadata
+import pickle
 import warnings
+import zlib
 from functools import cache
 
 VERSIONS_KEY = "_sknn_hep_versions"
@@ -152,6 +154,65 @@ class VersionedStateMixin:
         super().__setstate__(state)
 
 
+class _NetPayload:
+    """A fitted network pickled on its own, with a CRC-32 of its bytes.
+
+    Pickled as a call to :func:`_restore_net`, which checks the CRC before
+    the bytes reach skorch and torch.
+    """
+
+    def __init__(self, net, owner: str, protocol: int):
+        self.payload = pickle.dumps(net, protocol=protocol)
+        self.owner = owner
+
+    def __reduce__(self):
+        return _restore_net, (self.payload, zlib.crc32(self.payload), self.owner)
+
+
+def _restore_net(payload, crc, owner):
+    """The network of a pickled estimator, or a ValueError saying what failed.
+
+    Parameters
+    ----------
+    payload : bytes
+        The network, pickled on its own.
+    crc : int
+        CRC-32 of ``payload`` at saving time.
+    owner : str
+        Class name of the estimator, for the message.
+
+    Raises
+    ------
+    ValueError
+        If the bytes changed since saving (a damaged file or transfer), or
+        if skorch or torch cannot rebuild the network from them.
+
+    Examples
+    --------
+    >>> _restore_net(b"damaged", 0, "NeuralClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: The saved network (net_) of NeuralClassifier is corrupted: ...
+    """
+    if not isinstance(payload, bytes) or zlib.crc32(payload) != crc:
+        raise ValueError(
+            f"The saved network (net_) of {owner} is corrupted: its bytes do not "
+            "match the checksum written when it was saved, so the file was "
+            "damaged after saving (bytes changed on disk or in transfer). Load "
+            "an intact copy or refit the model."
+        )
+    try:
+        return pickle.loads(payload)
+    except Exception as exc:
+        raise ValueError(
+            f"The saved network (net_) of {owner} could not be restored by "
+            f"skorch/torch ({type(exc).__name__}: {exc}). The file is intact "
+            "(its checksum matches), so the installed torch or skorch cannot read "
+            "what the saving one wrote: load it with the versions it was saved "
+            "with, or refit the model."
+        ) from exc
+
+
 class NeuralStateMixin(VersionedStateMixin):
     """:class:`VersionedStateMixin` for the skorch-backed estimators.
 
@@ -161,9 +222,31 @@ class NeuralStateMixin(VersionedStateMixin):
     CPU by skorch (with a ``skorch.exceptions.DeviceWarning``), and
     ``device`` then reads ``"cpu"``, so that predicting, ``partial_fit``
     and ``warm_start`` keep working there.
+
+    With ``pickle`` and ``joblib`` the fitted network (``net_``) is pickled
+    on its own with a CRC-32 of its bytes: a file damaged in the network's
+    part (most of the file) raises a ``ValueError`` that says so when
+    loaded, instead of an error from inside torch or, for changed weights,
+    a model that silently predicts something else. (Damage elsewhere raises
+    pickle's own errors; a truncated file raises ``EOFError`` or
+    ``pickle.UnpicklingError``. :func:`sknn_hep.io.save` checks the whole
+    file.)
     """
 
     _versioned_packages = ("sknn_hep", "scikit-learn", "torch", "skorch")
+
+    def __reduce_ex__(self, protocol):
+        reduced = super().__reduce_ex__(protocol)
+        if (
+            not isinstance(reduced, tuple)
+            or len(reduced) < 3
+            or not isinstance(reduced[2], dict)
+            or reduced[2].get("net_") is None
+        ):
+            return reduced
+        state = dict(reduced[2])
+        state["net_"] = _NetPayload(state["net_"], type(self).__name__, protocol)
+        return (*reduced[:2], state, *reduced[3:])
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils.validation import validate_data
 
 
 def resolve_columns(
@@ -115,4 +116,277 @@ def encode_categories(
         clipped = np.minimum(found, len(cats) - 1)
         known = cats[clipped] == values
         out[:, pos] = np.where(known, clipped + 1, 0)
+    return out
+
+
+def _column_text(j: int, names) -> str:
+    """``"column 'pt' (index 2)"`` with feature names, else ``"column 2"``."""
+    if names is not None:
+        return f"column {str(names[j])!r} (index {j})"
+    return f"column {j}"
+
+
+def check_numeric_columns(X, *, owner: str, input_name: str = "X") -> None:
+    """Raise naming the first column of ``X`` that does not convert to float.
+
+    Only DataFrame columns of a non-numeric dtype and the columns of numpy
+    arrays of object or string dtype are inspected; numeric data passes at no
+    cost.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame
+        The data, before ``check_array``.
+    owner : str
+        Class name used in the message.
+    input_name : str
+        Name of the input in the message.
+
+    Raises
+    ------
+    ValueError or TypeError
+        The error ``float()`` raised on the column (a ValueError for a string
+        such as ``"jet"``, a TypeError for an object such as a dict), with a
+        message naming the column, its dtype and the remedy.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"pt": [1.0, 2.0], "flavour": ["b", "c"]})
+    >>> check_numeric_columns(X, owner="NeuralClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: NeuralClassifier needs numeric inputs, but X column 'flavour' ...
+    """
+    if hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc"):
+        names = [str(c) for c in X.columns]
+        columns = [
+            (j, dtype, X.iloc[:, j])
+            for j, dtype in enumerate(X.dtypes)
+            if getattr(dtype, "kind", "O") not in "biuf"
+        ]
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUS":
+        names = None
+        columns = [(j, X.dtype, X[:, j]) for j in range(X.shape[1])]
+    else:
+        return
+    for j, dtype, values in columns:
+        try:
+            np.asarray(values, dtype=np.float64)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(
+                f"{owner} needs numeric inputs, but {input_name} "
+                f"{_column_text(j, names)} of dtype {dtype} holds a value that is "
+                f"not a number ({exc}). Encode strings and categories as integer "
+                "codes first (e.g. with sklearn.preprocessing.OrdinalEncoder) or "
+                "drop the column."
+            ) from exc
+
+
+def check_finite_columns(
+    X,
+    *,
+    owner: str,
+    feature_names_in=None,
+    allow_nan: bool = False,
+    input_name: str = "X",
+    nan_hint: str | None = None,
+    ignore_columns=(),
+) -> None:
+    """Raise a ValueError naming the columns of ``X`` that hold NaN or infinity.
+
+    Parameters
+    ----------
+    X : ndarray, DataFrame or sparse matrix of shape (n_samples, n_features)
+        Numeric data (only the float columns of a DataFrame are inspected).
+    owner : str
+        Class name used in the message.
+    feature_names_in : ndarray of str or None
+        Column names, to name the columns (else their positions).
+    allow_nan : bool
+        NaN is accepted (the caller handles it as a missing value); infinity
+        is still refused.
+    input_name : str
+        Name of the input in the message.
+    nan_hint : str or None
+        What to do about NaN, in place of the default advice to encode the
+        missing values first.
+    ignore_columns : sequence of int
+        Positions of columns not to check (e.g. an event-number column whose
+        NaN means "unknown").
+
+    Raises
+    ------
+    ValueError
+        Naming the value (NaN or infinity), up to five columns, the number of
+        affected rows and the first one, and the remedy. The message contains
+        ``"NaN"`` or ``"inf"`` as scikit-learn's own does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 2.0], [3.0, np.inf]])
+    >>> check_finite_columns(X, owner="GroupScaler",
+    ...                      feature_names_in=np.array(["pt", "eta"]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains infinity in column 'eta' (index 1): ...
+    >>> check_finite_columns(np.array([[np.nan]]), owner="MissingValueEncoder",
+    ...                      allow_nan=True)
+    """
+    cols, rows, kind = _nonfinite_cells(
+        X, allow_nan=allow_nan, ignore=set(ignore_columns)
+    )
+    if kind is None:
+        return
+    listed = ", ".join(_column_text(int(j), feature_names_in) for j in cols[:5])
+    where = (
+        listed
+        if len(cols) == 1
+        else f"{len(cols)} columns ({listed}{', ...' if len(cols) > 5 else ''})"
+    )
+    if kind == "infinity":
+        remedy = (
+            f"{owner} needs finite values; infinite values often come from a "
+            "logarithm of 0 or a division by 0: replace them (or drop those rows) "
+            "first."
+        )
+    elif nan_hint is not None:
+        remedy = nan_hint
+    else:
+        remedy = (
+            f"{owner} does not handle missing values: encode them first (e.g. "
+            "with sknn_hep.preprocessing.MissingValueEncoder) or drop those rows."
+        )
+    raise ValueError(
+        f"Input {input_name} contains {kind} in {where}: {len(rows)} "
+        f"row(s), the first at row {int(rows[0])}. {remedy}"
+    )
+
+
+def _nonfinite_cells(X, *, allow_nan: bool, ignore: set):
+    """Columns and rows holding NaN (unless allowed) or else infinity.
+
+    NaN is reported before infinity. Returns ``(cols, rows, kind)`` with
+    ``kind`` None when every value is finite (or NaN, with ``allow_nan``).
+    """
+    positions = None  # column positions of a 2-D part
+    if hasattr(X, "tocoo"):  # scipy sparse: only the stored values
+        coo = X.tocoo()
+        kept = ~np.isin(coo.col, list(ignore))
+        coo_data, coo_row, coo_col = coo.data[kept], coo.row[kept], coo.col[kept]
+        parts = [(None, coo_data)]
+    elif hasattr(X, "iloc") and hasattr(X, "dtypes"):  # DataFrame, per column
+        parts = [
+            (j, X.iloc[:, j].to_numpy())
+            for j, dtype in enumerate(X.dtypes)
+            if getattr(dtype, "kind", "O") in "fc" and j not in ignore
+        ]
+    else:
+        values = np.asarray(X)
+        if ignore and values.ndim == 2:
+            positions = np.array(
+                [j for j in range(values.shape[1]) if j not in ignore], dtype=int
+            )
+            values = values[:, positions]
+        parts = [(None, values)]
+    found = {"NaN": ([], []), "infinity": ([], [])}
+    for j, values in parts:
+        if values.dtype.kind not in "fc" or values.size == 0:
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(values.sum()):  # fast path: one pass, no temporary
+                continue
+        for kind, bad in (
+            ("NaN", None if allow_nan else np.isnan(values)),
+            ("infinity", np.isinf(values)),
+        ):
+            if bad is None or not bad.any():
+                continue
+            cols, rows = found[kind]
+            if hasattr(X, "tocoo"):
+                cols.append(coo_col[bad])
+                rows.append(coo_row[bad])
+            elif j is not None:
+                cols.append(np.array([j]))
+                rows.append(np.flatnonzero(bad))
+            else:
+                bad_2d = bad.reshape(len(values), -1)
+                found_cols = np.flatnonzero(bad_2d.any(axis=0))
+                cols.append(found_cols if positions is None else positions[found_cols])
+                rows.append(np.flatnonzero(bad_2d.any(axis=1)))
+    for kind, (cols, rows) in found.items():
+        if cols:
+            return (
+                np.unique(np.concatenate(cols)),
+                np.unique(np.concatenate(rows)),
+                kind,
+            )
+    return None, None, None
+
+
+def validate_inputs(
+    estimator,
+    X,
+    y="no_validation",
+    *,
+    reset,
+    ensure_all_finite=True,
+    nan_hint=None,
+    **check_params,
+):
+    """scikit-learn's ``validate_data``, with errors that name the column.
+
+    Non-numeric columns (strings, objects) and NaN or infinite values raise
+    errors that name the column (by name for a DataFrame, by position for an
+    array) instead of scikit-learn's generic ``"Input X contains NaN."``.
+    Everything else (feature counts and names, dimensions, sparse input,
+    ``y``) is scikit-learn's own check.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator validating its input (``n_features_in_`` and
+        ``feature_names_in_`` are set on it when ``reset``).
+    X, y : array-like
+        As for :func:`sklearn.utils.validation.validate_data`.
+    reset : bool
+        True in ``fit``, False in ``predict``/``transform``.
+    ensure_all_finite : bool or "allow-nan"
+        Refuse NaN and infinity (True), only infinity (``"allow-nan"``) or
+        nothing (False) in ``X``.
+    nan_hint : str or None
+        Advice in the message for NaN (see :func:`check_finite_columns`).
+    **check_params
+        Passed to ``validate_data`` (``dtype``, ``copy``, ``multi_output``...).
+
+    Returns
+    -------
+    X or (X, y)
+        As returned by ``validate_data``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = np.array([[1.0, 2.0], [3.0, np.nan]])
+    >>> validate_inputs(StandardScaler(), X, reset=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains NaN in column 1: 1 row(s), ...
+    """
+    owner = type(estimator).__name__
+    check_numeric_columns(X, owner=owner)
+    out = validate_data(
+        estimator, X, y, reset=reset, ensure_all_finite=False, **check_params
+    )
+    X_checked = out[0] if isinstance(out, tuple) else out
+    if ensure_all_finite:
+        check_finite_columns(
+            X_checked,
+            owner=owner,
+            feature_names_in=getattr(estimator, "feature_names_in_", None),
+            allow_nan=ensure_all_finite == "allow-nan",
+            nan_hint=nan_hint,
+        )
     return out

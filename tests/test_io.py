@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -422,3 +423,13 @@ def test_cuda_network_loads_on_cpu(data, tmp_path, monkeypatch):
     assert next(back.net_.module_.parameters()).device.type == "cpu"
     assert np.array_equal(back.predict_proba(X[:, 3:]), expected)
     back.partial_fit(X[:, 3:], y)  # training continues on the CPU
+
+
+def test_path_parameters_roundtrip(data, tmp_path):
+    X, y = data
+    clf = NeuralClassifier(max_epochs=1, log_dir=tmp_path / "tb").fit(X, y)
+    save(clf, tmp_path / "m.sknn")
+    loaded = load(tmp_path / "m.sknn")
+    assert loaded.log_dir == tmp_path / "tb"
+    assert isinstance(loaded.log_dir, Path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 
 from .._versions import VersionedStateMixin
 from ..model_selection._split import event_column, event_folds
+from ..utils import check_finite_columns, check_numeric_columns
 
 # -- helpers shared with _seed.py ---------------------------------------------
 
@@ -80,6 +81,13 @@ def check_weight_param(estimator, sample_weight, X, owner: str):
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=False
     )
+    total = float(sample_weight.sum())
+    if not total > 0:
+        raise ValueError(
+            f"The sample_weight passed to {owner}.fit sums to {total:g}; the "
+            "weights must sum to a positive number (negative weights are allowed, "
+            "but not an all-zero or net-negative set)."
+        )
     weight_name = fit_param_name(estimator, "sample_weight")
     if weight_name is None:
         raise ValueError(
@@ -126,9 +134,39 @@ def only_decision_function(self) -> bool:
     )(self)
 
 
+def _first_input_step(estimator):
+    """The estimator whose input tags describe what ``estimator`` accepts.
+
+    A plain estimator, or the first step of a Pipeline; None for a
+    ColumnTransformer or meta-estimator, whose tags say nothing about the
+    strings or NaN its parts accept.
+    """
+    while isinstance(estimator, Pipeline):
+        steps = [s for _, s in estimator.steps if s not in (None, "passthrough")]
+        if not steps:
+            return None
+        estimator = steps[0]
+    composite = ("steps", "transformers", "transformer_list", "estimator")
+    if any(hasattr(estimator, attr) for attr in composite):
+        return None
+    return estimator
+
+
 def check_X(estimator, X, *, reset: bool):
-    """Count features and names of X; DataFrames stay DataFrames for the members."""
-    return validate_data(
+    """Count features and names of X; DataFrames stay DataFrames for the members.
+
+    Non-numeric columns and NaN or infinite values are refused here, with a
+    message naming the column and the row of the whole X, unless the
+    estimator inside accepts them (the ``string`` and ``allow_nan`` input
+    tags of it or of its Pipeline's first step; a ColumnTransformer or a
+    meta-estimator checks its input itself).
+    """
+    owner = type(estimator).__name__
+    first = _first_input_step(estimator.estimator)
+    first_tags = None if first is None else get_tags(first).input_tags
+    if first_tags is not None and not first_tags.string:
+        check_numeric_columns(X, owner=owner)
+    X = validate_data(
         estimator,
         X,
         reset=reset,
@@ -137,6 +175,22 @@ def check_X(estimator, X, *, reset: bool):
         dtype=None,
         ensure_all_finite=False,
     )
+    if first_tags is not None and not first_tags.allow_nan:
+        # NaN in the event-number column means "unknown event number" (the
+        # folds' check handles that column)
+        event_number = getattr(estimator, "event_number", None)
+        ignore = (
+            ()
+            if event_number is None or isinstance(event_number, bool)
+            else (event_column(X, event_number, owner=owner),)
+        )
+        check_finite_columns(
+            X,
+            owner=owner,
+            feature_names_in=getattr(estimator, "feature_names_in_", None),
+            ignore_columns=ignore,
+        )
+    return X
 
 
 def labels_from_scores(classes, proba=None, decision=None) -> np.ndarray:

@@ -11,6 +11,7 @@ Every JSON object in the tree is a node with exactly one tag key:
 ``__strarray__``   array of strings or objects: dtype, shape, items
 ``__npscalar__``   numpy scalar: [dtype name, value]
 ``__dtype__``      numpy dtype; ``__slice__``: slice
+``__path__``       ``pathlib`` path (its string; read back as ``Path``)
 ``__random__``     ``numpy.random.RandomState`` (its ``get_state()``)
 ``__ref__``        a trusted class or function, by name
 ``__object__``     instance of a trusted class: class name and state dict
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import pathlib
 import warnings
 from collections import OrderedDict
 
@@ -59,6 +61,7 @@ _TAGS = (
     "__npscalar__",
     "__dtype__",
     "__slice__",
+    "__path__",
     "__random__",
     "__ref__",
     "__object__",
@@ -149,6 +152,8 @@ class Encoder:
             }
         if isinstance(value, np.dtype):
             return {"__dtype__": value.str}
+        if isinstance(value, pathlib.PurePath):
+            return {"__path__": str(value)}
         if inspect.isclass(value) or inspect.isfunction(value):
             return {"__ref__": self._name(value, where, ref=True)}
         if type(value) is np.random.RandomState:
@@ -353,6 +358,11 @@ class Decoder:
 
     def _tuple(self, body):
         return tuple(self.decode(v) for v in body)
+
+    def _path(self, body):
+        if not isinstance(body, str):
+            raise ValueError(f"bad path {str(body)[:80]!r}")
+        return pathlib.Path(body)
 
     def _set(self, body):
         return {self.decode(v) for v in body}

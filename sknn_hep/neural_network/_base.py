@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import os
+import threading
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,7 +18,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
-    validate_data,
 )
 from skorch.callbacks import EarlyStopping, LRScheduler, PrintLog, TensorBoard
 
@@ -30,11 +32,31 @@ from ..nn import (
     make_lr_scheduler_spec,
     make_optimizer_spec,
 )
-from ..utils import encode_categories, resolve_columns
+from ..utils import encode_categories, resolve_columns, validate_inputs
+from ._checkpoint import Checkpointer, read_checkpoint
 from ._diagnostics import TrainingDiagnostics, diagnostic_rows
 from ._inputs import as_tensor, check_codes, weighted_mean_std
 from ._mlflow import MlflowRun
 from ._net import ProgressBar, TensorData, TensorNet
+
+# Serialises the seeded draws from torch's global generator (initial weights).
+_GLOBAL_RNG_LOCK = threading.Lock()
+
+# Parameters a resumed fit may change: they do not alter the training.
+_NOT_COMPARED_ON_RESUME = frozenset(
+    {
+        "verbose",
+        "device",
+        "warm_start",
+        "inference_dtype",
+        "log_dir",
+        "mlflow_experiment",
+        "diagnostics",
+        "checkpoint_dir",
+        "resume",
+        "on_divergence",
+    }
+)
 
 # Parameters that fix the network's shape: warm_start cannot change them.
 _ARCHITECTURE = (
@@ -96,6 +118,9 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "inference_dtype": [StrOptions({"float64", "float32"})],
         "log_dir": [str, os.PathLike, None],
+        "on_divergence": [StrOptions({"raise", "restore"})],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "resume": ["boolean"],
         "mlflow_experiment": [str, None],
         "diagnostics": ["boolean"],
         "categorical_features": ["array-like", str, Integral, None],
@@ -142,7 +167,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
     # -- fitting -------------------------------------------------------------
     def _validate_Xy(self, X, y, *, reset):
         """Validated ``(X, y)``; subclasses with special targets override it."""
-        return validate_data(
+        return validate_inputs(
             self,
             X,
             y,
@@ -179,12 +204,22 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         validation_mask=None,
     ):
         name = type(self).__name__
-        first = not hasattr(self, "net_") or not (incremental or self.warm_start)
+        checkpoint = None if incremental else self._checkpoint_to_resume()
+        first = (
+            checkpoint is not None
+            or not hasattr(self, "net_")
+            or not (incremental or self.warm_start)
+        )
         hidden = self._hidden_sizes()
         self._check_schedule_params()
         if not first:
             self._check_architecture_unchanged()
         X, y = self._validate_Xy(X, y, reset=first)
+        if not incremental and X.shape[0] < 2:
+            raise ValueError(
+                f"{name}.fit needs at least 2 samples to train a network; got "
+                f"{X.shape[0]} sample."
+            )
         if validation_mask is not None:
             validation_mask = _check_validation_mask(validation_mask, X.shape[0], name)
         if sample_weight is not None:
@@ -235,6 +270,15 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             base = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             self._seed = int(base)
         n_done = len(self.net_.history) if not first else 0
+        if checkpoint is not None:  # the seeds of the interrupted fit
+            self._seed = int(checkpoint["meta"]["seed"])
+            n_done = int(checkpoint["meta"]["start_epoch"])
+        checkpointer = None
+        if self.checkpoint_dir is not None and not incremental:
+            meta = self._checkpoint_meta(X, y_model, weights, validation_mask, n_done)
+            if checkpoint is not None:
+                self._check_checkpoint_matches(checkpoint["meta"], meta)
+            checkpointer = Checkpointer(Path(self.checkpoint_dir), meta)
         torch_seed, split_seed = np.random.SeedSequence(
             [self._seed, n_done]
         ).generate_state(2)
@@ -292,33 +336,135 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                 f"{float(valid.w.sum()):g}; the early-stopping loss needs a positive "
                 "sum. Use a larger validation_fraction or other weights."
             )
-        cuda = [torch.device(device).index or 0] if device == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(int(torch_seed))
-            if not self.net_.initialized_:
+        if not self.net_.initialized_:
+            # The initial weights are the one draw from torch's global
+            # generator: seeded, under a lock so that fits in parallel threads
+            # cannot interleave, and the caller's generator state is restored.
+            cuda = [torch.device(device).index or 0] if device == "cuda" else []
+            with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=cuda):
+                torch.manual_seed(int(torch_seed))
                 self.net_.initialize()
-            try:
-                if self.diagnostics:
-                    rows = diagnostic_rows(len(train_rows), int(split_seed))
-                    probe = self._tensor_data(
-                        x_num, x_cat, y_model, weights, train_rows[rows], device
-                    )
-                    self.net_.callbacks_.append(
-                        ("diagnostics", TrainingDiagnostics(probe))
-                    )
-                if self.log_dir is not None:
-                    logger = TensorBoard(self._summary_writer()).initialize()
-                    self.net_.callbacks_.append(("tensorboard", logger))
-                if getattr(self, "_mlflow_run", None) is not None:
-                    run = self._mlflow_run.start(self)
-                    self.net_.callbacks_.append(("mlflow", run.callback))
-                self.net_.fit_tensors(train, valid, epochs)
-            finally:
-                self._close_logger()
+        try:
+            if self.diagnostics:
+                rows = diagnostic_rows(len(train_rows), int(split_seed))
+                probe = self._tensor_data(
+                    x_num, x_cat, y_model, weights, train_rows[rows], device
+                )
+                self.net_.callbacks_.append(("diagnostics", TrainingDiagnostics(probe)))
+            if self.log_dir is not None:
+                logger = TensorBoard(self._summary_writer()).initialize()
+                self.net_.callbacks_.append(("tensorboard", logger))
+            if getattr(self, "_mlflow_run", None) is not None:
+                run = self._mlflow_run.start(self)
+                self.net_.callbacks_.append(("mlflow", run.callback))
+            self.net_.fit_tensors(
+                train,
+                valid,
+                epochs,
+                on_divergence=self.on_divergence,
+                checkpointer=checkpointer,
+                resume=checkpoint,
+            )
+        finally:
+            self._close_logger()
         if self.net_.module_.embedding is not None:
             self.net_.module_.embedding.set_unknown_to_mean()
         self._record_history()
         return self
+
+    # -- checkpoints ----------------------------------------------------------
+    def _checkpoint_to_resume(self) -> dict | None:
+        """The checkpoint ``fit`` continues from (resume=True), or None."""
+        if not self.resume:
+            return None
+        name = type(self).__name__
+        if self.checkpoint_dir is None:
+            raise ValueError(
+                f"The 'resume' parameter of {name} is True, but 'checkpoint_dir' is "
+                "None: set checkpoint_dir to the directory of the checkpoints to "
+                "resume from."
+            )
+        if self.warm_start:
+            raise ValueError(
+                f"{name} cannot combine resume=True with warm_start=True: resume "
+                "restores the whole training state from the checkpoint, warm_start "
+                "continues the network in memory. Set one of them to False."
+            )
+        return read_checkpoint(self.checkpoint_dir, device=self._device())
+
+    def _checkpoint_meta(self, X, y_model, weights, validation_mask, n_done) -> dict:
+        """What a resumed fit must match: parameters, data, seed."""
+        digest = hashlib.blake2b(digest_size=16)
+        for arr in (X, y_model, weights, validation_mask):
+            if arr is not None:
+                arr = np.ascontiguousarray(arr)
+                digest.update(f"{arr.dtype.str}{arr.shape}".encode())
+                digest.update(arr.data)
+        params = {
+            key: "<RandomState>"
+            if isinstance(value, np.random.RandomState)
+            else repr(value)
+            for key, value in self.get_params(deep=False).items()
+            if key not in _NOT_COMPARED_ON_RESUME
+        }
+        return {
+            "estimator": type(self).__name__,
+            "params": params,
+            "data": {
+                "n_samples": int(X.shape[0]),
+                "n_features": int(X.shape[1]),
+                "fingerprint": digest.hexdigest(),
+            },
+            "seed": int(self._seed),
+            "start_epoch": int(n_done),
+        }
+
+    def _check_checkpoint_matches(self, saved: dict, now: dict) -> None:
+        name = type(self).__name__
+        where = os.fspath(Path(self.checkpoint_dir))
+        advice = (
+            " Fit with the settings and data of the checkpoint, or delete it (or use "
+            "another checkpoint_dir) to start a new training."
+        )
+        if saved.get("estimator") != now["estimator"]:
+            raise ValueError(
+                f"The checkpoint in {where} was written by "
+                f"{saved.get('estimator')}, not {name}.{advice}"
+            )
+        if saved.get("start_epoch"):
+            raise ValueError(
+                f"The checkpoint in {where} was written by a fit that continued a "
+                f"network after {saved['start_epoch']} epochs (warm_start); resume "
+                f"only continues fits that start a new network.{advice}"
+            )
+        old_params = saved.get("params", {})
+        for key, value in now["params"].items():
+            if old_params.get(key) != value:
+                raise ValueError(
+                    f"{name} cannot resume from the checkpoint in {where}: the "
+                    f"'{key}' parameter is {old_params.get(key, '(not set)')} in the "
+                    f"checkpoint and {value} now.{advice}"
+                )
+        old, new = saved.get("data", {}), now["data"]
+        if old != new:
+            if (old.get("n_samples"), old.get("n_features")) != (
+                new["n_samples"],
+                new["n_features"],
+            ):
+                detail = (
+                    f"X has shape ({new['n_samples']}, {new['n_features']}), the "
+                    f"checkpoint's data ({old.get('n_samples')}, "
+                    f"{old.get('n_features')})"
+                )
+            else:
+                detail = (
+                    "the data (X, y, sample_weight or validation_mask) differ from "
+                    "the checkpoint's"
+                )
+            raise ValueError(
+                f"{name} cannot resume from the checkpoint in {where}: {detail}."
+                f"{advice}"
+            )
 
     def _check_architecture_unchanged(self) -> None:
         for key, old in self._architecture.items():
@@ -511,7 +657,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
     # -- prediction ----------------------------------------------------------
     def _network_output(self, X, *, logits: bool) -> np.ndarray:
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = validate_inputs(self, X, reset=False, dtype=[np.float32, np.float64])
         cat_idx = self.categorical_indices_
         if len(cat_idx):
             check_codes(self, X, cat_idx)

@@ -61,6 +61,9 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         log_dir=None,
         mlflow_experiment=None,
         diagnostics=False,
+        on_divergence="raise",
+        checkpoint_dir=None,
+        resume=False,
         categorical_features=None,
         embedding_dim="auto",
         class_weight=None,
@@ -101,6 +104,9 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         self.log_dir = log_dir
         self.mlflow_experiment = mlflow_experiment
         self.diagnostics = diagnostics
+        self.on_divergence = on_divergence
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.class_weight = class_weight
@@ -115,7 +121,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             if len(labels) < 2:
                 raise ValueError(
                     f"{name} needs samples of at least 2 classes in the data, but "
-                    f"the data contains only one class: {labels[0]!r}."
+                    f"the data contains only one class: {labels[:1].tolist()[0]!r}."
                 )
             self.classes_ = labels
         elif classes is not None and not np.array_equal(
@@ -166,7 +172,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             raise ValueError(
                 f"The 'class_weight' parameter of {type(self).__name__} names classes "
                 f"{unknown!r} that are not in the data; the classes are "
-                f"{list(self.classes_)!r}."
+                f"{self.classes_.tolist()!r}."
             )
         factors = np.ones(n_classes)
         for k, v in cw.items():

@@ -154,6 +154,37 @@ TRAINING = """\
         same result); it costs one forward and backward pass over those rows
         per epoch. :func:`sknn_hep.plotting.plot_diagnostics` draws them;
         ``log_dir`` and ``mlflow_experiment`` log them too.
+    on_divergence : {"raise", "restore"}, default="raise"
+        What happens when an epoch's training or validation loss is NaN or
+        infinite (too large ``lr``, extreme inputs). ``"raise"``: a
+        :class:`~sknn_hep.neural_network.TrainingDivergedError` naming the
+        epoch. ``"restore"``: training stops, the weights and optimizer state
+        of the last epoch with finite losses are restored (or, with
+        ``early_stopping`` and ``restore_best_weights``, the best epoch's),
+        the diverged epoch is left out of ``history_`` and a warning names
+        it; if the very first epoch diverges there is nothing to restore and
+        the error is raised.
+    checkpoint_dir : str, path or None, default=None
+        Directory where ``fit`` writes, at every epoch end, the complete
+        training state to ``checkpoint.pt``: weights, optimizer,
+        learning-rate schedule, early-stopping state (with its best
+        weights), history, the batch-order generator and torch's random
+        state (dropout, noise). The file is written to a temporary file in
+        the same directory, synced and renamed, so a kill leaves the previous
+        complete checkpoint. ``best.pt`` (same format) holds the epoch with
+        the lowest validation loss (training loss without validation rows).
+        ``partial_fit`` writes no checkpoints. Give each model of a search,
+        cross-training or ensemble its own directory.
+    resume : bool, default=False
+        With a ``checkpoint_dir``: if ``checkpoint.pt`` exists there,
+        ``fit`` continues the training it records instead of starting anew
+        (the same data and parameters are required, ValueError otherwise;
+        ``verbose``, ``device``, ``inference_dtype``, the loggers and
+        ``on_divergence`` may change); a finished training is only reloaded.
+        Without a checkpoint, ``fit`` starts a new training. On the CPU the
+        resumed model equals the uninterrupted one bit for bit. Cannot be
+        combined with ``warm_start``, nor resume the checkpoint of a
+        ``warm_start`` continuation. See ``docs/reliability.md``.
 """
 
 INPUTS = """\
@@ -197,10 +228,10 @@ ATTRIBUTES = """\
 """
 
 WEIGHTS_NOTES = """\
-    Sample weights multiply each row's loss; the training loss is
-    Σ wℓ / Σ w over the data and the early-stopping loss the same over the
-    validation rows. Negative weights (e.g. from NLO generators) are
-    accepted: the loss stays an unbiased weighted sum, but batches dominated
-    by negative weights can make training noisy. Weights that sum to zero or
-    less, contain NaN or have the wrong length are a ValueError.
+Sample weights multiply each row's loss; the training loss is
+Σ wℓ / Σ w over the data and the early-stopping loss the same over the
+validation rows. Negative weights (e.g. from NLO generators) are
+accepted: the loss stays an unbiased weighted sum, but batches dominated
+by negative weights can make training noisy. Weights that sum to zero or
+less, contain NaN or have the wrong length are a ValueError.
 """

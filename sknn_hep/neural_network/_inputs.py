@@ -19,11 +19,12 @@ def check_codes(estimator, X: np.ndarray, cat_idx: np.ndarray) -> None:
         values = X[:, j]
         bad = (values < 0) | (values != np.floor(values))
         if bad.any():
+            row = int(np.flatnonzero(bad)[0])
             raise ValueError(
                 f"Categorical feature {column_label(estimator, j)} of "
                 f"{type(estimator).__name__} must hold non-negative integer codes; "
-                f"got {values[bad][0]!r}. Encode categories as 0, 1, 2, ... first "
-                "(e.g. with sklearn.preprocessing.OrdinalEncoder)."
+                f"got {float(values[row])!r} in row {row}. Encode categories as 0, "
+                "1, 2, ... first (e.g. with sklearn.preprocessing.OrdinalEncoder)."
             )
 
 
@@ -31,6 +32,9 @@ def weighted_mean_std(values: np.ndarray, weights: np.ndarray | None):
     """Column means and standard deviations, weighted by ``max(w, 0)``.
 
     Falls back to unweighted statistics where the positive weights sum to 0.
+    A standard deviation below the smallest normal float32 (1.2e-38), whose
+    inverse the float32 network cannot hold, is returned as 0: the column is
+    constant for the network (the scaling layers then use 1).
 
     Examples
     --------
@@ -39,6 +43,8 @@ def weighted_mean_std(values: np.ndarray, weights: np.ndarray | None):
     ...                          np.array([1.0, 1.0, 0.0]))
     >>> float(m[0]), float(s[0])
     (1.0, 1.0)
+    >>> float(weighted_mean_std(np.array([[0.0], [1e-44]]), None)[1][0])
+    0.0
     """
     values = np.asarray(values, dtype=np.float64)
     if weights is not None:
@@ -47,7 +53,8 @@ def weighted_mean_std(values: np.ndarray, weights: np.ndarray | None):
             weights = None
     mean = np.average(values, axis=0, weights=weights)
     var = np.average((values - mean) ** 2, axis=0, weights=weights)
-    return mean, np.sqrt(var)
+    std = np.sqrt(var)
+    return mean, np.where(std < np.finfo(np.float32).tiny, 0.0, std)
 
 
 def as_tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:

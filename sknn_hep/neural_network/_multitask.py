@@ -13,10 +13,10 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
-    validate_data,
 )
 
 from ..nn.losses import REGRESSION_LOSSES, TASK_KINDS, MultiTaskLoss
+from ..utils import validate_inputs
 from . import _docs
 from ._base import BaseNeuralEstimator
 from ._inputs import weighted_mean_std
@@ -84,6 +84,9 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
         log_dir=None,
         mlflow_experiment=None,
         diagnostics=False,
+        on_divergence="raise",
+        checkpoint_dir=None,
+        resume=False,
         categorical_features=None,
         embedding_dim="auto",
         loss="mse",
@@ -125,6 +128,9 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
         self.log_dir = log_dir
         self.mlflow_experiment = mlflow_experiment
         self.diagnostics = diagnostics
+        self.on_divergence = on_divergence
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.loss = loss
@@ -149,8 +155,18 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
                 f"y of {type(self).__name__} must be 2-D with one column per task; "
                 f"got shape {np.shape(y)}."
             )
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        X = validate_inputs(self, X, reset=reset, dtype=[np.float64, np.float32])
         check_consistent_length(X, y_arr)
+        if y_arr.dtype.kind == "f" and np.isinf(y_arr).any():
+            rows, cols = np.nonzero(np.isinf(y_arr))
+            j = int(cols[0])
+            task = names[j] if names is not None else f"task_{j}"
+            raise ValueError(
+                f"Task {j} ({task!r}) of {type(self).__name__} has infinite targets "
+                f"in {int(np.sum(cols == j))} row(s), the first at row "
+                f"{int(rows[0])}; use NaN for rows without a regression target (a "
+                "classification task needs a finite label in every row)."
+            )
         self._y_names = names
         return X, y_arr
 

@@ -12,15 +12,21 @@ handling) stays skorch's.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, LRScheduler
+from skorch.history import History
 
 from ..nn.data import epoch_order
+
+if TYPE_CHECKING:
+    from ._checkpoint import Checkpointer
 
 # Inference runs in cache-sized chunks (faster than one large batch).
 PREDICT_BATCH_SIZE = 4096
@@ -105,13 +111,64 @@ class TensorNet(NeuralNet):
         return [("epoch_timer", EpochTimer())]
 
     # -- training ---------------------------------------------------------
-    def fit_tensors(self, train: TensorData, valid: TensorData | None, epochs: int):
-        """Train for ``epochs`` epochs, continuing from the current state."""
+    def fit_tensors(
+        self,
+        train: TensorData,
+        valid: TensorData | None,
+        epochs: int,
+        *,
+        on_divergence: str = "raise",
+        checkpointer: Checkpointer | None = None,
+        resume: dict | None = None,
+    ):
+        """Train for ``epochs`` epochs, continuing from the current state.
+
+        ``on_divergence``: ``"raise"`` (:class:`TrainingDivergedError`) or
+        ``"restore"`` (the weights and optimizer state of the last finite
+        epoch, a warning, and the end of training) when a loss is not finite.
+        ``checkpointer`` writes the state at each epoch end; ``resume``, a
+        checkpoint read by :func:`read_checkpoint`, is loaded first and
+        training goes on to the epoch count it was headed for (``epochs`` is
+        then not used).
+        """
         if not self.initialized_:
             self.initialize()
-        generator = torch.Generator().manual_seed(int(self.seed))
+        # The fit's own random streams: the batch order, and the dropout masks
+        # and input noise (given to the module for the fit). Nothing draws from
+        # torch's global generator, so fits in parallel threads reproduce.
+        device = next(self.module_.parameters()).device
+        generators = {
+            "order": torch.Generator().manual_seed(int(self.seed)),
+            "noise": torch.Generator(device=device).manual_seed(int(self.seed) + 1),
+        }
+        set_generator = getattr(self.module_, "set_generator", None)
+        if set_generator is not None:
+            set_generator(generators["noise"])
+        try:
+            return self._fit_epochs(
+                train, valid, epochs, generators, on_divergence, checkpointer, resume
+            )
+        finally:
+            if set_generator is not None:
+                set_generator(None)
+
+    def _fit_epochs(
+        self, train, valid, epochs, generators, on_divergence, checkpointer, resume
+    ):
+        generator = generators["order"]
         weight_mean = float(train.w.mean()) if train.w is not None else 1.0
+        if resume is not None:
+            self._load_module_state(resume)
+            remaining = int(resume["target_epochs"]) - len(self.history)
+            epochs = 0 if resume["finished"] else max(remaining, 0)
+        if checkpointer is not None:
+            checkpointer.target_epochs = len(self.history) + epochs
         self.notify("on_train_begin", X=None, y=None)
+        if resume is not None:
+            self._load_loop_state(resume, generators, checkpointer)
+        finite = None
+        if on_divergence == "restore" and len(self.history):
+            finite = self._snapshot()
         try:
             for _ in range(epochs):
                 self.notify("on_epoch_begin", dataset_train=None, dataset_valid=None)
@@ -121,8 +178,24 @@ class TensorNet(NeuralNet):
                 self.history.record("train_loss", train_loss)
                 if valid is not None:
                     self.history.record("valid_loss", self.evaluate_loss(valid))
+                if on_divergence == "restore" and not self._losses_finite():
+                    self._restore_finite(finite, epoch)
+                    if checkpointer is not None:
+                        checkpointer.save(self, generators, finished=True)
+                    break
                 self._check_finite(epoch)
-                self.notify("on_epoch_end", dataset_train=None, dataset_valid=None)
+                try:
+                    self.notify("on_epoch_end", dataset_train=None, dataset_valid=None)
+                except KeyboardInterrupt:
+                    # early stopping stops by raising KeyboardInterrupt
+                    if checkpointer is not None and self._early_stopped():
+                        checkpointer.save(self, generators, finished=True)
+                    raise
+                if checkpointer is not None:
+                    last = len(self.history) == checkpointer.target_epochs
+                    checkpointer.save(self, generators, finished=last)
+                if on_divergence == "restore":
+                    finite = self._snapshot()
         except KeyboardInterrupt:
             if not self._early_stopped():
                 warnings.warn(
@@ -136,8 +209,86 @@ class TensorNet(NeuralNet):
                     UserWarning,
                     stacklevel=3,
                 )
+                self.notify("on_train_end", X=None, y=None)
+                self._drop_unfinished_epoch(valid is not None)
+                return self
         self.notify("on_train_end", X=None, y=None)
         return self
+
+    def _drop_unfinished_epoch(self, has_valid: bool) -> None:
+        # An epoch interrupted before its losses were recorded leaves an
+        # incomplete history row (dropped after on_train_end, where early
+        # stopping compares the best epoch with the last row's).
+        row = self.history[-1] if len(self.history) else {}
+        if row and ("train_loss" not in row or (has_valid and "valid_loss" not in row)):
+            del self.history[-1]
+
+    def _losses_finite(self) -> bool:
+        row = self.history[-1]
+        return all(
+            math.isfinite(row[key])
+            for key in ("train_loss", "valid_loss")
+            if key in row
+        )
+
+    def _snapshot(self) -> dict:
+        return {
+            "module": copy.deepcopy(self.module_.state_dict()),
+            "optimizer": copy.deepcopy(self.optimizer_.state_dict()),
+            "epoch": int(self.history[-1, "epoch"]),
+        }
+
+    def _restore_finite(self, finite: dict | None, epoch: int) -> None:
+        if finite is None:
+            try:
+                self._check_finite(epoch)
+            except TrainingDivergedError as exc:
+                raise TrainingDivergedError(
+                    f"{exc} With on_divergence='restore' there was no earlier "
+                    "epoch with finite losses to restore."
+                ) from None
+        row = self.history[-1]
+        bad = ", ".join(
+            f"{key.replace('_', ' ')} {row[key]}"
+            for key in ("train_loss", "valid_loss")
+            if key in row and not math.isfinite(row[key])
+        )
+        self.module_.load_state_dict(finite["module"])
+        self.optimizer_.load_state_dict(finite["optimizer"])
+        del self.history[-1]
+        warnings.warn(
+            f"Training diverged in epoch {epoch} ({bad}); training stopped and the "
+            f"weights of epoch {finite['epoch']}, the last with finite losses, were "
+            "restored (on_divergence='restore'). Lower the learning rate 'lr' "
+            f"(currently {self.optimizer_.param_groups[0]['lr']:g}) or check the "
+            "inputs for extreme or non-finite values.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+    # -- checkpoints ------------------------------------------------------
+    def _load_module_state(self, state: dict) -> None:
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.history = History(json.loads(state["history"]))
+
+    def _load_loop_state(self, state: dict, generators, checkpointer) -> None:
+        callbacks = dict(self.callbacks_)
+        for name, cb_state in state["callbacks"].items():
+            cb = callbacks.get(name)
+            if isinstance(cb, EarlyStopping):
+                cb.misses_ = int(cb_state["misses"])
+                cb.dynamic_threshold_ = float(cb_state["dynamic_threshold"])
+                cb.best_epoch_ = int(cb_state["best_epoch"])
+                cb.best_model_weights_ = cb_state["best_model_weights"]
+            elif isinstance(cb, LRScheduler):
+                cb.lr_scheduler_.load_state_dict(cb_state["scheduler"])
+                cb.batch_idx_ = int(cb_state["batch_idx"])
+        # generator states are CPU byte tensors (map_location may have moved them)
+        generators["order"].set_state(state["generator"].cpu())
+        generators["noise"].set_state(state["noise_generator"].cpu())
+        if checkpointer is not None:
+            checkpointer.best_loss = float(state["best_loss"])
 
     def _early_stopped(self) -> bool:
         for _, cb in self.callbacks_:

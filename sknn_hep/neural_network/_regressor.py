@@ -58,6 +58,9 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         log_dir=None,
         mlflow_experiment=None,
         diagnostics=False,
+        on_divergence="raise",
+        checkpoint_dir=None,
+        resume=False,
         categorical_features=None,
         embedding_dim="auto",
         loss="mse",
@@ -97,6 +100,9 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         self.log_dir = log_dir
         self.mlflow_experiment = mlflow_experiment
         self.diagnostics = diagnostics
+        self.on_divergence = on_divergence
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
         self.categorical_features = categorical_features
         self.embedding_dim = embedding_dim
         self.loss = loss

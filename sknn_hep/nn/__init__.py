@@ -8,7 +8,7 @@ defined here.
 from .blocks import ACTIVATIONS, BLOCKS, MLPBody, make_activation
 from .embedding import CategoricalEmbedding, auto_embedding_dim
 from .init import INITIALIZERS, initialize_weights, resolve_initializer
-from .layers import GaussianNoise, OutputScaling, Standardize
+from .layers import Dropout, GaussianNoise, OutputScaling, Standardize
 from .network import FeedForwardNetwork, MultiHead
 from .optim import OPTIMIZERS, make_optimizer_spec
 from .schedules import LR_SCHEDULES, make_lr_scheduler_spec
@@ -21,6 +21,7 @@ __all__ = [
     "OPTIMIZERS",
     "CategoricalEmbedding",
     "FeedForwardNetwork",
+    "Dropout",
     "GaussianNoise",
     "MLPBody",
     "MultiHead",

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .layers import Dropout
+
 ACTIVATIONS = ("relu", "elu", "selu", "tanh", "sigmoid", "leaky_relu", "gelu")
 BLOCKS = ("plain", "residual", "dense")
 
@@ -47,9 +49,7 @@ def _layer(
     parts.append(make_activation(activation))
     if dropout > 0:
         # SELU's self-normalisation needs AlphaDropout (keeps mean and variance).
-        parts.append(
-            nn.AlphaDropout(dropout) if activation == "selu" else nn.Dropout(dropout)
-        )
+        parts.append(Dropout(dropout, alpha=activation == "selu"))
     return nn.Sequential(*parts)
 
 

@@ -113,8 +113,73 @@ class GaussianNoise(nn.Module):
         if std < 0:
             raise ValueError(f"std must be >= 0, got {std}.")
         self.std = float(std)
+        self.generator = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training and self.std > 0:
-            return x + torch.randn_like(x) * self.std
+            noise = torch.randn(
+                x.shape, generator=self.generator, device=x.device, dtype=x.dtype
+            )
+            return x + noise * self.std
         return x
+
+
+# SELU's λα: AlphaDropout sets dropped units to its negative saturation value
+_ALPHA = 1.7580993408473766
+
+
+class Dropout(nn.Module):
+    """Dropout, or AlphaDropout for SELU, with masks from a settable generator.
+
+    In training mode each unit is kept with probability ``1 - p``. Plain
+    dropout scales the kept units by ``1 / (1 - p)``; ``alpha=True`` sets
+    the dropped units to SELU's saturation value −λα and applies the affine
+    correction ``a x + b`` that keeps the mean and variance of
+    self-normalised inputs (Klambauer et al. 2017; the same arithmetic as
+    :func:`torch.nn.functional.alpha_dropout`). In evaluation mode it is the
+    identity.
+
+    The masks come from ``self.generator`` (a :class:`torch.Generator`, or
+    None for torch's global one): the estimators give each fit its own, so
+    fits running in parallel threads stay reproducible.
+
+    Parameters
+    ----------
+    p : float in [0, 1)
+        Probability of dropping a unit.
+    alpha : bool, default=False
+        AlphaDropout (for SELU) instead of plain dropout.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = Dropout(0.5)
+    >>> layer.generator = torch.Generator().manual_seed(0)
+    >>> out = layer(torch.ones(1, 8))
+    >>> sorted(set(out.flatten().tolist()))
+    [0.0, 2.0]
+    >>> bool((layer.eval()(torch.ones(2, 3)) == 1).all())
+    True
+    """
+
+    def __init__(self, p: float, *, alpha: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"p must be in [0, 1), got {p}.")
+        self.p = float(p)
+        self.alpha = bool(alpha)
+        self.generator = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = 1.0 - self.p
+        mask = torch.empty_like(x).bernoulli_(keep, generator=self.generator)
+        if not self.alpha:
+            return x * mask / keep
+        a = 1.0 / ((_ALPHA**2 * self.p + 1.0) * keep) ** 0.5
+        b = (mask - 1.0) * (_ALPHA * a) + _ALPHA * a * self.p
+        return x * (mask * a) + b
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, alpha={self.alpha}"

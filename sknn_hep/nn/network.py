@@ -10,7 +10,7 @@ from torch import nn
 from .blocks import MLPBody
 from .embedding import CategoricalEmbedding
 from .init import initialize_weights, resolve_initializer
-from .layers import GaussianNoise, OutputScaling, Standardize
+from .layers import Dropout, GaussianNoise, OutputScaling, Standardize
 
 
 class FeedForwardNetwork(nn.Module):
@@ -145,6 +145,12 @@ class FeedForwardNetwork(nn.Module):
         self, x: torch.Tensor, x_cat: torch.Tensor | None = None
     ) -> torch.Tensor:
         return self.output(self.logits(x, x_cat))
+
+    def set_generator(self, generator: torch.Generator | None) -> None:
+        """Draw dropout masks and input noise from ``generator`` (None: torch's)."""
+        for module in self.modules():
+            if isinstance(module, (Dropout, GaussianNoise)):
+                module.generator = generator
 
     def linear_weights(self) -> list[torch.Tensor]:
         """Weights (not biases) of every linear layer, for L1/L2 penalties."""

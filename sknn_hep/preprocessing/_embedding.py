@@ -11,11 +11,10 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
-    validate_data,
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import encode_categories, resolve_columns
+from ..utils import encode_categories, resolve_columns, validate_inputs
 from ._stats import column_label
 
 _OWNER = "EmbeddingEncoder"
@@ -244,7 +243,7 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
             The fitted encoder.
         """
         hidden = self._hidden()
-        X, y = validate_data(
+        X, y = validate_inputs(
             self,
             X,
             y,
@@ -311,7 +310,7 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
             Same dtype as ``X``.
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_inputs(
             self,
             X,
             reset=False,

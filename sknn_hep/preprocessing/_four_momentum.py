@@ -10,11 +10,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
-    validate_data,
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns
+from ..utils import resolve_columns, validate_inputs
 
 # Component names of each supported format, in column order.
 _FORMATS = {
@@ -25,6 +24,27 @@ _FORMATS = {
 }
 
 _OWNER = "FourMomentumTransformer"
+
+
+def _eta(pt, pz):
+    """η = asinh(pz / pT), finite also where pz / pT overflows (tiny pT).
+
+    There η = sign(pz) · ln((|p| + |pz|) / pT) is evaluated as a difference of
+    logarithms (pT = 1e-311, pz = 1 gives 716.8, not inf).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _eta(np.array([1.0, 1e-311]), np.array([1.0, -1.0])).round(4)
+    array([   0.8814, -716.7971])
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        eta = np.arcsinh(pz / pt)
+        huge = np.isinf(eta) & (pt > 0)
+        if huge.any():
+            p, z = np.hypot(pt[huge], pz[huge]), np.abs(pz[huge])
+            eta[huge] = np.sign(pz[huge]) * (np.log(p + z) - np.log(pt[huge]))
+    return eta
 
 
 class FourMomentumTransformer(TransformerMixin, VersionedStateMixin, BaseEstimator):
@@ -285,7 +305,7 @@ class FourMomentumTransformer(TransformerMixin, VersionedStateMixin, BaseEstimat
         self : FourMomentumTransformer
             The fitted transformer.
         """
-        X = validate_data(
+        X = validate_inputs(
             self,
             X,
             reset=True,
@@ -349,7 +369,7 @@ class FourMomentumTransformer(TransformerMixin, VersionedStateMixin, BaseEstimat
                 q = {c: raw[:, k] for k, c in enumerate(_FORMATS[self.input_format])}
                 q["pt"] = np.hypot(q["px"], q["py"])
                 no_dir = q["pt"] == 0
-                q["eta"] = np.where(no_dir, np.nan, np.arcsinh(q["pz"] / q["pt"]))
+                q["eta"] = np.where(no_dir, np.nan, _eta(q["pt"], q["pz"]))
                 q["phi"] = np.where(no_dir, np.nan, np.arctan2(q["py"], q["px"]))
                 if need_m:
                     e2 = q["e"] ** 2
@@ -388,7 +408,7 @@ class FourMomentumTransformer(TransformerMixin, VersionedStateMixin, BaseEstimat
             dtype as ``X``.
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_inputs(
             self,
             X,
             reset=False,

@@ -16,11 +16,10 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
     check_is_fitted,
-    validate_data,
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns
+from ..utils import resolve_columns, validate_inputs
 from ._stats import column_label, is_constant, weighted_mean_var
 
 
@@ -55,10 +54,10 @@ class GroupScaler(
     ----------
     groups_ : list of ndarray of int
         Sorted column positions of each group, in the order of ``groups``.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
         Value subtracted from each column (0 with ``with_mean=False`` and for
         passed-through columns).
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (``n_features_in_``,)
         Divisor of each column: the group's pooled σ for grouped columns (the
         same value across a group), the column's own σ for standardised
         remainder columns, 1 for passed-through ones and for zero-σ groups.
@@ -185,7 +184,7 @@ class GroupScaler(
         self : GroupScaler
             The fitted scaler.
         """
-        X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32])
+        X = validate_inputs(self, X, reset=True, dtype=[np.float64, np.float32])
         n_features = X.shape[1]
         groups = self._resolve_groups(n_features)
         if sample_weight is not None:
@@ -227,7 +226,7 @@ class GroupScaler(
             Same dtype as ``X`` (float32 or float64).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_inputs(self, X, reset=False, dtype=[np.float64, np.float32])
         return ((X.astype(np.float64) - self.mean_) / self.scale_).astype(
             X.dtype, copy=False
         )

@@ -16,11 +16,10 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
     check_is_fitted,
-    validate_data,
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns
+from ..utils import resolve_columns, validate_inputs
 from ._stats import MissingValuesMixin, column_label, missing_mask
 
 CLIP_EPSILON = 1e-6
@@ -73,7 +72,7 @@ class LogShiftTransformer(
     ----------
     columns_ : ndarray of int
         Sorted positions of the transformed columns.
-    shift_ : ndarray of float64 of shape (len(columns_),)
+    shift_ : ndarray of float64 of shape (len(``columns_``),)
         Shift of each transformed column, in the order of ``columns_``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -204,12 +203,13 @@ class LogShiftTransformer(
         self : LogShiftTransformer
             The fitted transformer.
         """
-        X = validate_data(
+        X = validate_inputs(
             self,
             X,
             reset=True,
             dtype=[np.float64, np.float32],
             ensure_all_finite=self._finite_policy(),
+            nan_hint=self._nan_hint(),
         )
         n_features = X.shape[1]
         if sample_weight is not None:
@@ -294,13 +294,14 @@ class LogShiftTransformer(
             If ``clip=False`` and a present value is at or below its shift.
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_inputs(
             self,
             X,
             reset=False,
             copy=True,
             dtype=[np.float64, np.float32],
             ensure_all_finite=self._finite_policy(),
+            nan_hint=self._nan_hint(),
         )
         if self.columns_.size == 0:
             return X

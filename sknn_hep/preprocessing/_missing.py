@@ -12,11 +12,10 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
     check_is_fitted,
-    validate_data,
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns
+from ..utils import resolve_columns, validate_inputs
 from ._stats import (
     MissingValuesMixin,
     column_label,
@@ -62,13 +61,13 @@ class MissingValueEncoder(
     ----------
     columns_ : ndarray of int
         Sorted positions of the encoded columns.
-    mean_ : ndarray of shape (len(columns_),)
+    mean_ : ndarray of shape (len(``columns_``),)
         Weighted mean of the present values, per encoded column.
-    var_ : ndarray of shape (len(columns_),)
+    var_ : ndarray of shape (len(``columns_``),)
         Weighted variance (``ddof=0``) of the present values.
-    scale_ : ndarray of shape (len(columns_),)
+    scale_ : ndarray of shape (len(``columns_``),)
         ``sqrt(var_)``, or 1 where the present values are constant.
-    fill_value_ : ndarray of shape (len(columns_),)
+    fill_value_ : ndarray of shape (len(``columns_``),)
         What a missing entry becomes, in output units (standardised when
         ``standardize=True``).
     missing_features_ : ndarray of int
@@ -170,12 +169,13 @@ class MissingValueEncoder(
         self : MissingValueEncoder
             The fitted encoder.
         """
-        X = validate_data(
+        X = validate_inputs(
             self,
             X,
             reset=True,
             dtype=[np.float64, np.float32],
             ensure_all_finite=self._finite_policy(),
+            nan_hint=self._nan_hint(),
         )
         n_features = X.shape[1]
         names = getattr(self, "feature_names_in_", None)
@@ -236,13 +236,14 @@ class MissingValueEncoder(
             Same dtype as ``X``; the indicator columns (if any) come last.
         """
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_inputs(
             self,
             X,
             reset=False,
             copy=True,
             dtype=[np.float64, np.float32],
             ensure_all_finite=self._finite_policy(),
+            nan_hint=self._nan_hint(),
         )
         sub = X[:, self.columns_].astype(np.float64)
         missing = missing_mask(sub, self.missing_values)
@@ -264,7 +265,7 @@ class MissingValueEncoder(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, ``n_features_in_``)
             Same dtype as ``X``; entries equal to a fill value become
             ``missing_values``.
         """

@@ -169,3 +169,10 @@ class MissingValuesMixin:
 
     def _finite_policy(self):
         return "allow-nan" if is_scalar_nan(self.missing_values) else True
+
+    def _nan_hint(self):
+        return (
+            f"{type(self).__name__} treats {self.missing_values!r} as the missing "
+            "value, not NaN: pass missing_values=np.nan, or write the missing "
+            f"values as {self.missing_values!r}."
+        )

@@ -1,0 +1,172 @@
+"""Checkpoints of a training (``checkpoint_dir``, ``resume``): atomic, safe to load.
+
+The state of a fit at an epoch end (module, optimizer, LR scheduler, early
+stopping, history, the generators of the batch order and of the dropout
+masks and input noise) is
+written whole to a temporary file in the checkpoint directory, flushed to
+disk and renamed over the previous file, so a kill at any moment leaves a
+complete checkpoint. Files are read with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, LRScheduler
+
+if TYPE_CHECKING:
+    from ._net import TensorNet
+
+CHECKPOINT_FILE = "checkpoint.pt"
+"""Name of the latest checkpoint in ``checkpoint_dir``."""
+BEST_FILE = "best.pt"
+"""Name of the checkpoint of the epoch with the lowest monitored loss."""
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class Checkpointer:
+    """Writes the training state at each epoch end (private).
+
+    ``meta``: JSON-able description of the fit (parameters, data
+    fingerprint, seed) that a resumed fit must match. The latest state goes
+    to ``checkpoint.pt``, and also to ``best.pt`` when the monitored loss
+    (validation loss if recorded, else training loss) is the lowest so far.
+    Each file is written whole to a temporary file in the same directory,
+    flushed to disk and renamed over the old one, so a kill at any moment
+    leaves the previous complete file.
+    """
+
+    directory: Path
+    meta: dict
+    target_epochs: int = 0
+    best_loss: float = math.inf
+
+    def save(self, net: TensorNet, generators: dict, *, finished: bool):
+        row = net.history[-1]
+        loss = float(row["valid_loss"] if "valid_loss" in row else row["train_loss"])
+        improved = loss < self.best_loss
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "meta": json.dumps(self.meta),
+            "module": net.module_.state_dict(),
+            "optimizer": net.optimizer_.state_dict(),
+            "history": json.dumps(net.history.to_list(), default=_json_scalar),
+            "callbacks": _callback_states(net),
+            "generator": generators["order"].get_state(),
+            "noise_generator": generators["noise"].get_state(),
+            "finished": bool(finished),
+            "target_epochs": int(self.target_epochs),
+            "best_loss": loss if improved else float(self.best_loss),
+        }
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        data = buffer.getvalue()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.directory / CHECKPOINT_FILE, data)
+        if improved:
+            self.best_loss = loss
+            _atomic_write(self.directory / BEST_FILE, data)
+
+
+def _json_scalar(value):
+    # numpy and torch scalars that callbacks may record in the history
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"history value {value!r} cannot be written to a checkpoint")
+
+
+def _callback_states(net: NeuralNet) -> dict:
+    states = {}
+    for name, cb in net.callbacks_:
+        if isinstance(cb, EarlyStopping):
+            states[name] = {
+                "misses": int(cb.misses_),
+                "dynamic_threshold": float(cb.dynamic_threshold_),
+                "best_epoch": int(cb.best_epoch_),
+                "best_model_weights": cb.best_model_weights_,
+            }
+        elif isinstance(cb, LRScheduler) and cb.lr_scheduler_ is not None:
+            states[name] = {
+                "scheduler": cb.lr_scheduler_.state_dict(),
+                "batch_idx": int(cb.batch_idx_),
+            }
+    return states
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def read_checkpoint(directory, *, device="cpu") -> dict | None:
+    """The checkpoint in ``directory``, or None when there is none.
+
+    Loaded with ``torch.load(weights_only=True)``: tensors and plain Python
+    containers only, no arbitrary pickled code. A file that cannot be read
+    (truncated, corrupted, not a checkpoint) is a ValueError naming it.
+
+    Parameters
+    ----------
+    directory : str or path
+        A ``checkpoint_dir`` of an estimator.
+    device : str
+        Where to put the tensors.
+
+    Returns
+    -------
+    dict or None
+        ``module`` and ``optimizer`` state dicts, ``meta`` (the fit's
+        parameters, data fingerprint and seed), ``history`` (JSON), the
+        callbacks', generators' and bookkeeping state.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_checkpoint(tempfile.mkdtemp()) is None
+    True
+    """
+    path = Path(directory) / CHECKPOINT_FILE
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds here
+        raise ValueError(
+            f"The checkpoint {os.fspath(path)} cannot be read; it is truncated or "
+            f"corrupted ({type(exc).__name__}: {str(exc).splitlines()[0]}). Delete "
+            f"it to start a new training, or copy {BEST_FILE} of the same directory "
+            "over it to resume from the best epoch."
+        ) from exc
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"The file {os.fspath(path)} is not a checkpoint of sknn_hep (format "
+            f"{CHECKPOINT_FORMAT}). Delete it or use another checkpoint_dir."
+        )
+    state["meta"] = json.loads(state["meta"])
+    return state
