@@ -10,7 +10,7 @@ TORCH_PIP_ARGS ?=
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test docs lint bench clean
 
 install: $(VENV)/.installed
 
@@ -24,17 +24,27 @@ $(VENV)/.installed: pyproject.toml Makefile
 demo: install
 	$(VENV)/bin/sknn-hep fit
 
+LINTED := sknn_hep tests examples benchmarks docs/conf.py docs/sphinxext
+# The docs build with warnings as errors; the examples run in `make docs` only
+# (their fast modes run in the tests).
+SPHINX := $(PY) -m sphinx -W --keep-going -q -b html
+
 test: install
-	$(PY) -m ruff check sknn_hep tests examples benchmarks
-	$(PY) -m ruff format --check sknn_hep tests examples benchmarks
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(SPHINX) -D plot_gallery=0 docs docs/_build/html
+
+docs: install
+	$(SPHINX) docs docs/_build/html
 
 lint: install
-	$(PY) -m ruff check sknn_hep tests examples benchmarks
-	$(PY) -m ruff format --check sknn_hep tests examples benchmarks
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
 
 bench: install
 	$(PY) benchmarks/bench_throughput.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf docs/_build docs/generated docs/auto_examples docs/sg_execution_times.rst

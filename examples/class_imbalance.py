@@ -1,4 +1,5 @@
 """Class imbalance: per-event weights against balanced batches.
+============================================================
 
 Signal is rare. The lectures give two cures: weight the rare class up in the
 loss, or draw every training batch with equally many events of each class
@@ -44,7 +45,7 @@ def rare_signal(signal_fraction: float, seed: int):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--fast", action="store_true", help="5 epochs")
     args = parser.parse_args(argv)
 

@@ -105,7 +105,7 @@ def cross_train(model, X, y, w, event_id):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument(
         "--fast", action="store_true", help="2,000 events, 3 candidates, 3 epochs"
     )

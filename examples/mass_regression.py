@@ -1,6 +1,7 @@
 """Regress a particle's mass from its four-vector.
+===============================================
 
-The lectures' regression exercise: a network learns m = √(E² − |p|²) from
+The lectures' regression exercise: a network learns m = √(E² − ‖p‖²) from
 the four components alone. The script draws particles with
 :func:`sknn_hep.datasets.make_four_momenta` (masses uniform in 0–200 GeV,
 exponential pT), trains a :class:`sknn_hep.neural_network.NeuralRegressor`
@@ -27,7 +28,7 @@ from sknn_hep.neural_network import NeuralRegressor
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--fast", action="store_true", help="5,000 particles")
     parser.add_argument("--output", type=Path, default=Path("output"))
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
 """Top tagging with a multi-purpose network that also regresses the top energy.
+============================================================================
 
 The lectures' exercise: from the four-vectors of the hardest jet constituents
 (zero-padded), one shared network tags top jets against QCD jets and, in the
@@ -38,7 +39,7 @@ def jets(n: int, n_constituents: int, seed: int):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--fast", action="store_true", help="3,000 jets, 20 epochs")
     parser.add_argument("--output", type=Path, default=Path("output"))
     args = parser.parse_args(argv)

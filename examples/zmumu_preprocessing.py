@@ -1,4 +1,5 @@
 """Preprocess Z → μμ events: log-shift, correlated-group scaling and PCA.
+======================================================================
 
 The lectures' preprocessing exercise on :func:`sknn_hep.datasets.make_zmumu`
 (Z → μ⁺μ⁻ over a Drell–Yan continuum):
@@ -65,7 +66,7 @@ def max_abs_correlation(X) -> float:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--fast", action="store_true", help="4,000 events")
     parser.add_argument("--output", type=Path, default=Path("output"))
     args = parser.parse_args(argv)

@@ -177,7 +177,7 @@ def make_four_momenta(
     """Random particle four-momenta with the particle's mass as target.
 
     The lectures' mass-regression exercise: a network learns
-    m = √(E² − |p|²) from the four-vector.
+    m = √(E² − ‖p‖²) from the four-vector.
 
     Parameters
     ----------
