@@ -521,3 +521,39 @@ def test_sigkill_then_resume_loses_at_most_one_epoch(tmp_path):
     assert resumed.n_iter_ == reference.n_iter_
     assert _losses(resumed) == _losses(reference)
     np.testing.assert_array_equal(resumed.predict_proba(X), reference.predict_proba(X))
+
+
+def test_ensemble_members_get_their_own_checkpoint_directories(tmp_path):
+    from sklearn.datasets import make_classification
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sknn_hep.ensemble import CrossTrainingClassifier, SeedEnsemble
+
+    X, y = make_classification(n_samples=120, n_features=4, random_state=0)
+    net = NeuralClassifier(
+        n_layers=1, n_units=8, max_epochs=3, random_state=0, checkpoint_dir=tmp_path
+    )
+    crossed = CrossTrainingClassifier(
+        make_pipeline(StandardScaler(), net), n_splits=3, random_state=0
+    ).fit(X, y)
+    for i, member in enumerate(crossed.estimators_):
+        assert member[-1].checkpoint_dir == tmp_path / f"fold_{i}"
+        assert read_checkpoint(tmp_path / f"fold_{i}") is not None
+    assert not (tmp_path / CHECKPOINT_FILE).exists()
+    # resuming the finished trainings reloads each member's own state
+    again = clone(crossed).set_params(estimator__neuralclassifier__resume=True)
+    again.fit(X, y)
+    np.testing.assert_array_equal(again.oof_proba_, crossed.oof_proba_)
+    for new, old_member in zip(again.estimators_, crossed.estimators_):
+        # the epoch durations are the first fit's: read back, not trained again
+        assert [r["dur"] for r in new[-1].history_] == [
+            r["dur"] for r in old_member[-1].history_
+        ]
+
+    seeds = SeedEnsemble(net, n_estimators=2, random_state=0).fit(X, y)
+    assert [m.checkpoint_dir for m in seeds.estimators_] == [
+        tmp_path / "member_0",
+        tmp_path / "member_1",
+    ]
+    assert seeds.estimator.checkpoint_dir == tmp_path  # the template is unchanged

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -67,6 +68,29 @@ def fit_param_name(estimator, param: str) -> str | None:
     except (AttributeError, TypeError, ValueError):
         return None
     return param if param in parameters else None
+
+
+def member_checkpoints(estimator, member: str) -> dict:
+    """Parameters giving one ensemble member its own checkpoint directory.
+
+    Every ``checkpoint_dir`` set in ``estimator`` (also inside Pipelines)
+    becomes ``<checkpoint_dir>/<member>``, so that the members of an
+    ensemble neither overwrite nor resume each other's checkpoints.
+
+    Examples
+    --------
+    >>> from sknn_hep.neural_network import NeuralClassifier
+    >>> member_checkpoints(NeuralClassifier(checkpoint_dir="ckpt"), "fold_2")
+    {'checkpoint_dir': PosixPath('ckpt/fold_2')}
+    >>> member_checkpoints(NeuralClassifier(), "fold_2")
+    {}
+    """
+    return {
+        key: Path(value) / member
+        for key, value in estimator.get_params(deep=True).items()
+        if (key == "checkpoint_dir" or key.endswith("__checkpoint_dir"))
+        and value is not None
+    }
 
 
 def final_estimator(estimator):
@@ -362,7 +386,9 @@ class _BaseCrossTraining(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator)
                 params[validation_name] = folds[rows] == (i + 1) % k
             tasks.append(
                 delayed(_fit_member)(
-                    clone(self.estimator),
+                    clone(self.estimator).set_params(
+                        **member_checkpoints(self.estimator, f"fold_{i}")
+                    ),
                     _safe_indexing(X_inner, rows),
                     _safe_indexing(y, rows),
                     params,

@@ -29,6 +29,7 @@ from ._cross_training import (
     copy_input_tags,
     estimator_has,
     labels_from_scores,
+    member_checkpoints,
     only_decision_function,
 )
 
@@ -234,7 +235,10 @@ class SeedEnsemble(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator):
             {key: int(seed) for key, seed in zip(seed_params, row)} for row in seeds
         ]
         members = [
-            clone(self.estimator).set_params(**states) for states in self.random_states_
+            clone(self.estimator).set_params(
+                **states, **member_checkpoints(self.estimator, f"member_{i}")
+            )
+            for i, states in enumerate(self.random_states_)
         ]
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_member)(member, X, y, params) for member in members
