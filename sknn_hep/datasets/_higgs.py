@@ -42,6 +42,7 @@ HIGGS_FEATURES = (
     "PRI_jet_subleading_phi",
     "PRI_jet_all_pt",
 )
+"""The 30 feature columns of the Higgs-challenge sample, in file order."""
 
 HIGGS_SIGNAL_TOTAL = 691.99
 """Sum of ``KaggleWeight`` over the signal of the full Kaggle training set."""

@@ -10,7 +10,9 @@ from torch import nn
 from .layers import Dropout
 
 ACTIVATIONS = ("relu", "elu", "selu", "tanh", "sigmoid", "leaky_relu", "gelu")
+"""Names accepted by the networks' ``activation`` parameter."""
 BLOCKS = ("plain", "residual", "dense")
+"""Names accepted by the networks' ``block`` parameter (plain, ResNet, DenseNet)."""
 
 _ACTIVATION_CLASSES = {
     "relu": nn.ReLU,

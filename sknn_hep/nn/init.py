@@ -15,6 +15,7 @@ INITIALIZERS = (
     "he_normal",
     "lecun_normal",
 )
+"""Names accepted by the networks' ``initializer`` parameter."""
 
 _AUTO = {
     "relu": "he_normal",

@@ -15,6 +15,7 @@ OPTIMIZERS = (
     "amsgrad",
     "adamw",
 )
+"""Names accepted by the networks' ``optimizer`` parameter."""
 
 # Optimizers with a fused CPU/CUDA kernel in torch >= 2.4: one kernel for all
 # parameters instead of a Python loop, the main saving on small networks.

@@ -8,6 +8,7 @@ from functools import partial
 from torch.optim import lr_scheduler
 
 LR_SCHEDULES = (None, "time", "step", "exponential", "plateau", "cosine")
+"""Values accepted by the networks' ``lr_schedule`` parameter (None: constant)."""
 
 
 def _time_factor(epoch: int, decay: float) -> float:
