@@ -35,6 +35,7 @@ from sknn_hep.neural_network import (
 )
 from sknn_hep.preprocessing import (
     EmbeddingEncoder,
+    EventAligner,
     FourMomentumTransformer,
     GroupScaler,
     LogShiftTransformer,
@@ -139,6 +140,16 @@ SPECS = [
             columns=[CAT], embedding_dim=2, max_epochs=2, random_state=0
         ),
         "class",
+        nan_ok=True,
+    ),
+    Spec(
+        # reference φ: column 2 (NaN there: every φ of the event is NaN)
+        "EventAligner",
+        lambda: EventAligner(
+            phi_columns=[0, 2], reference=2, eta_columns=[1], reflect_eta=1
+        ),
+        None,
+        weights=False,
         nan_ok=True,
     ),
 ]

@@ -1,6 +1,7 @@
 """scikit-learn's conformance checks over every public estimator and transformer."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_align import COMMON_INSTANCES as EVENT_ALIGNERS
 from test_cross_training import COMMON_INSTANCES as CROSS_TRAINERS
 from test_embedding_encoder import COMMON_INSTANCES as EMBEDDING_ENCODERS
 from test_four_momentum import COMMON_INSTANCES as FOUR_MOMENTA
@@ -46,6 +47,7 @@ ESTIMATORS = [
     *MISSING_ENCODERS,
     *FOUR_MOMENTA,
     *EMBEDDING_ENCODERS,
+    *EVENT_ALIGNERS,
 ]
 
 

@@ -254,11 +254,18 @@ def test_constant_docs_come_from_the_defining_module(conf):
     conf["_constant_doc"](None, "data", name, HIGGS_SIGNAL_TOTAL, {}, lines)
     assert "KaggleWeight" in " ".join(lines)
     assert "floating point" not in " ".join(lines)
-    # no docstring anywhere: the type's docstring is dropped, the value stays
+    # a tuple re-exported by a package: its docstring, not tuple's
     lines = (tuple.__doc__ or "").splitlines()
     conf["_constant_doc"](
         None, "data", "sknn_hep.nn.ACTIVATIONS", ACTIVATIONS, {}, lines
     )
+    assert lines[0] == "Names accepted by the networks' ``activation`` parameter."
+    # no docstring anywhere: the type's docstring is dropped, the value stays
+    from sknn_hep.neural_network._net import PREDICT_BATCH_SIZE
+
+    lines = (int.__doc__ or "").splitlines()
+    name = "sknn_hep.neural_network._net.PREDICT_BATCH_SIZE"
+    conf["_constant_doc"](None, "data", name, PREDICT_BATCH_SIZE, {}, lines)
     assert lines == []
 
 

@@ -1,5 +1,6 @@
 """Preprocessing transformers for physics inputs (numpy/pandas in and out, no torch)."""
 
+from ._align import EventAligner
 from ._embedding import EmbeddingEncoder
 from ._four_momentum import FourMomentumTransformer
 from ._group_scaler import GroupScaler
@@ -14,6 +15,7 @@ from ._sampling import augment_azimuthal_rotation, binned_target_weights
 
 __all__ = [
     "EmbeddingEncoder",
+    "EventAligner",
     "FourMomentumTransformer",
     "GroupScaler",
     "HIGGS_LOG_COLUMNS",
