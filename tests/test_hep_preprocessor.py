@@ -13,15 +13,18 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sknn_hep.datasets import load_higgs_challenge
 from sknn_hep.preprocessing import (
     HIGGS_LOG_COLUMNS,
+    HIGGS_MASS_COLUMNS,
+    HIGGS_PHI_COLUMNS,
     MissingValueEncoder,
     make_hep_preprocessor,
+    make_higgs_features,
     make_higgs_preprocessor,
 )
 
@@ -50,7 +53,8 @@ def _split(X, y, n_train=15000):
 def test_higgs_pipeline_auc_and_names(higgs):
     X, y = higgs
     X_tr, X_te, y_tr, y_te = _split(X, y)
-    pipe = make_pipeline(make_higgs_preprocessor(), LogisticRegression(max_iter=500))
+    raw = make_higgs_preprocessor(physics_features=False)
+    pipe = make_pipeline(raw, LogisticRegression(max_iter=500))
     pipe.fit(X_tr, y_tr)
     assert roc_auc_score(y_te, pipe.predict_proba(X_te)[:, 1]) > 0.8
     Xt = pipe[0].transform(X_te)
@@ -71,8 +75,8 @@ def test_higgs_pipeline_auc_and_names(higgs):
 
 def test_log_and_missing_statistics_use_present_values_only(higgs):
     X, y = higgs
-    pre = make_higgs_preprocessor().set_output(transform="pandas")
-    out = pre.fit_transform(X, y)
+    pre = make_higgs_preprocessor(physics_features=False)
+    out = pre.set_output(transform="pandas").fit_transform(X, y)
     raw = X["DER_mass_MMC"]
     present = raw != -999.0
     assert 0.05 < (~present).mean() < 0.5
@@ -100,14 +104,16 @@ def test_log_and_missing_statistics_use_present_values_only(higgs):
 
 def test_categorical_passthrough_and_embedding(higgs):
     X, y = higgs
-    pre = make_higgs_preprocessor(categorical="passthrough")
+    pre = make_higgs_preprocessor(physics_features=False, categorical="passthrough")
     Xt = pre.fit_transform(X, y)
     np.testing.assert_array_equal(Xt[:, 0], X["PRI_jet_num"])
     assert pre.get_feature_names_out()[0] == "PRI_jet_num"
 
     X_tr, X_te, y_tr, y_te = _split(X, y)
     pipe = make_pipeline(
-        make_higgs_preprocessor(categorical="embedding", random_state=0),
+        make_higgs_preprocessor(
+            physics_features=False, categorical="embedding", random_state=0
+        ),
         LogisticRegression(max_iter=500),
     )
     pipe.set_params(columntransformer__categorical__max_epochs=3)
@@ -119,7 +125,7 @@ def test_categorical_passthrough_and_embedding(higgs):
 
 def test_pca_only_on_numeric_columns(higgs):
     X, y = higgs
-    pre = make_higgs_preprocessor(n_components=8, whiten=True)
+    pre = make_higgs_preprocessor(physics_features=False, n_components=8, whiten=True)
     Xt = pre.fit_transform(X)
     names = pre.get_feature_names_out().tolist()
     assert names == [f"PRI_jet_num_{k}" for k in range(4)] + [
@@ -185,7 +191,7 @@ def test_missing_values_in_a_group_are_refused():
 def test_positions_on_arrays_equal_names_on_frames(higgs):
     X, y = higgs
     cols = list(X.columns)
-    by_name = make_higgs_preprocessor(categorical="passthrough")
+    by_name = make_higgs_preprocessor(physics_features=False, categorical="passthrough")
     by_index = make_hep_preprocessor(
         missing_values=-999.0,
         log_columns=[cols.index(c) for c in HIGGS_LOG_COLUMNS],
@@ -211,7 +217,7 @@ def test_missing_values_none_uses_standard_scaler():
 
 def test_returns_plain_sklearn_objects(higgs):
     X, y = higgs
-    pre = make_higgs_preprocessor()
+    pre = make_higgs_preprocessor(physics_features=False)
     assert type(pre) is ColumnTransformer
     fitted = clone(pre).fit(X.iloc[:500])
     again = pickle.loads(pickle.dumps(fitted))
@@ -276,3 +282,48 @@ def test_unknown_column_name(higgs):
     pre = make_hep_preprocessor(log_columns=["PRI_tau_ptt"])
     with pytest.raises(ValueError, match="PRI_tau_ptt"):
         pre.fit(X)
+
+
+def test_default_adds_the_physics_features_first(higgs):
+    """The recipe's default: pair masses and the aligned event, then the roles."""
+    X, y = higgs
+    pre = make_higgs_preprocessor(categorical="passthrough")
+    assert isinstance(pre, Pipeline)
+    assert [name for name, _ in pre.steps] == ["features", "preprocess"]
+    out = clone(pre).set_output(transform="pandas").fit_transform(X)
+    names = list(out.columns)
+    assert names[0] == "PRI_jet_num" and "PRI_tau_phi" not in names
+    for mass in HIGGS_MASS_COLUMNS:
+        assert mass in names  # log'd and standardised like the other masses
+    assert "missingindicator_m_tau_jet2" in names
+    assert "missingindicator_mt_tau_met" not in names  # the tau and MET always exist
+    features = make_higgs_features().fit_transform(X)
+    # the mass columns were log'd: their present values standardise log(1 + m)
+    m = features["m_lep_jet1"]
+    present = m != -999.0
+    logged = np.log1p(m[present])
+    np.testing.assert_allclose(
+        out["m_lep_jet1"][present],
+        (logged - logged.mean()) / logged.std(ddof=0),
+        rtol=1e-9,
+        atol=1e-12,
+    )
+    # an event turned about the beam axis gives the same preprocessed row
+    fitted = clone(pre).fit(X)
+    turned = X.copy()
+    for c in HIGGS_PHI_COLUMNS:
+        present = turned[c] != -999.0
+        turned.loc[present, c] = (
+            np.mod(turned.loc[present, c] + 1.0 + np.pi, 2 * np.pi) - np.pi
+        )
+    np.testing.assert_allclose(fitted.transform(turned), fitted.transform(X), atol=1e-9)
+    # the logistic regression on it beats the raw columns
+    X_tr, X_te, y_tr, y_te = _split(X, y)
+    aucs = {}
+    for physics in (False, True):
+        pipe = make_pipeline(
+            make_higgs_preprocessor(physics_features=physics),
+            LogisticRegression(max_iter=500),
+        ).fit(X_tr, y_tr)
+        aucs[physics] = roc_auc_score(y_te, pipe.predict_proba(X_te)[:, 1])
+    assert aucs[True] > aucs[False]

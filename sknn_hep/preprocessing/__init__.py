@@ -5,8 +5,12 @@ from ._embedding import EmbeddingEncoder
 from ._four_momentum import FourMomentumTransformer
 from ._group_scaler import GroupScaler
 from ._hep_preprocessor import (
+    HIGGS_ETA_COLUMNS,
     HIGGS_LOG_COLUMNS,
+    HIGGS_MASS_COLUMNS,
+    HIGGS_PHI_COLUMNS,
     make_hep_preprocessor,
+    make_higgs_features,
     make_higgs_preprocessor,
 )
 from ._log_shift import LogShiftTransformer
@@ -18,11 +22,15 @@ __all__ = [
     "EventAligner",
     "FourMomentumTransformer",
     "GroupScaler",
+    "HIGGS_ETA_COLUMNS",
     "HIGGS_LOG_COLUMNS",
+    "HIGGS_MASS_COLUMNS",
+    "HIGGS_PHI_COLUMNS",
     "LogShiftTransformer",
     "MissingValueEncoder",
     "augment_azimuthal_rotation",
     "binned_target_weights",
     "make_hep_preprocessor",
+    "make_higgs_features",
     "make_higgs_preprocessor",
 ]

@@ -414,29 +414,144 @@ def make_hep_preprocessor(
     return ColumnTransformer(outer, verbose_feature_names_out=False)
 
 
-def make_higgs_preprocessor(**kwargs):
-    """:func:`make_hep_preprocessor` with defaults for the Higgs-challenge data.
+HIGGS_PHI_COLUMNS = (
+    "PRI_tau_phi",
+    "PRI_lep_phi",
+    "PRI_met_phi",
+    "PRI_jet_leading_phi",
+    "PRI_jet_subleading_phi",
+)
+"""Azimuth columns of the Higgs-challenge data (tau, lepton, MET, two jets)."""
 
-    ``missing_values=-999.0``, ``log_columns=HIGGS_LOG_COLUMNS`` (pT, MET and
-    mass columns), ``log_shift=-1.0`` (``log(1 + x)``: defined for every
-    non-negative value, also at prediction time, and ``PRI_jet_all_pt`` is 0
-    in 0-jet events), ``categorical_columns=["PRI_jet_num"]``, one-hot. Any
-    keyword argument of :func:`make_hep_preprocessor` overrides these. Needs a
-    DataFrame with the challenge's column names.
+HIGGS_ETA_COLUMNS = (
+    "PRI_tau_eta",
+    "PRI_lep_eta",
+    "PRI_jet_leading_eta",
+    "PRI_jet_subleading_eta",
+)
+"""Pseudorapidity columns of the Higgs-challenge data."""
+
+HIGGS_MASS_COLUMNS = (
+    "m_tau_jet1",
+    "m_lep_jet1",
+    "m_tau_jet2",
+    "m_lep_jet2",
+    "mt_tau_met",
+)
+"""Columns :func:`make_higgs_features` appends: four pair masses and m_T(tau, MET)."""
+
+
+def make_higgs_features():
+    """The recipe's physics features of the Higgs-challenge data.
+
+    A two-step :class:`~sklearn.pipeline.Pipeline` (a DataFrame with the
+    challenge's column names in, a DataFrame out):
+
+    1. ``"masses"``: :class:`FourMomentumTransformer` appends the invariant
+       masses of the tau and of the lepton with each jet (massless objects)
+       and the transverse mass of the tau and the missing transverse
+       momentum (:data:`HIGGS_MASS_COLUMNS`; ``-999.0`` when a jet is
+       missing);
+    2. ``"align"``: :class:`EventAligner` expresses every azimuth relative to
+       the tau's and mirrors the event so that the lepton's Δφ and the tau's
+       η are positive (``PRI_tau_phi``, then always 0, is dropped).
+
+    The network then sees the event in one canonical orientation and the
+    mass combinations it would otherwise have to learn. On the quality
+    benchmark (``benchmarks/bench_quality.py``) these features raised the
+    weighted ROC AUC of the same network from 0.9224 to 0.9297.
+
+    Returns
+    -------
+    features : Pipeline
+        Unfitted; 30 columns in, 34 out (29 + 5 masses).
+
+    See Also
+    --------
+    make_higgs_preprocessor : Uses it by default (``physics_features=True``).
+
+    Examples
+    --------
+    >>> from sknn_hep.datasets import load_higgs_challenge
+    >>> from sknn_hep.preprocessing import make_higgs_features
+    >>> X, y, w, ids = load_higgs_challenge(n_samples=500, return_X_y=True)
+    >>> out = make_higgs_features().fit_transform(X)
+    >>> out.shape
+    (500, 34)
+    >>> out.columns[-5:].tolist()
+    ['m_tau_jet1', 'm_lep_jet1', 'm_tau_jet2', 'm_lep_jet2', 'mt_tau_met']
+    >>> bool((out["PRI_lep_phi"] >= 0).all()) and "PRI_tau_phi" not in out
+    True
+    """
+    from ._align import EventAligner
+    from ._four_momentum import FourMomentumTransformer
+
+    masses = FourMomentumTransformer(
+        particles=[
+            ["PRI_tau_pt", "PRI_tau_eta", "PRI_tau_phi"],
+            ["PRI_lep_pt", "PRI_lep_eta", "PRI_lep_phi"],
+            ["PRI_jet_leading_pt", "PRI_jet_leading_eta", "PRI_jet_leading_phi"],
+            [
+                "PRI_jet_subleading_pt",
+                "PRI_jet_subleading_eta",
+                "PRI_jet_subleading_phi",
+            ],
+            ["PRI_met", "PRI_met_phi"],
+        ],
+        names=["tau", "lep", "jet1", "jet2", "met"],
+        input_format="pt_eta_phi_m",
+        output_format=None,
+        keep_input=True,
+        pair_masses=[(0, 2), (1, 2), (0, 3), (1, 3)],
+        transverse_masses=[(0, 4)],
+        missing_values=-999.0,
+    )
+    aligner = EventAligner(
+        phi_columns=list(HIGGS_PHI_COLUMNS),
+        reference="PRI_tau_phi",
+        reflect_phi="PRI_lep_phi",
+        eta_columns=list(HIGGS_ETA_COLUMNS),
+        reflect_eta="PRI_tau_eta",
+        missing_values=-999.0,
+    )
+    # pandas between the steps: the aligner selects columns by name
+    return Pipeline([("masses", masses), ("align", aligner)]).set_output(
+        transform="pandas"
+    )
+
+
+def make_higgs_preprocessor(*, physics_features=True, **kwargs):
+    """The recipe's preprocessing of the Higgs-challenge data.
+
+    With ``physics_features=True`` (the default, "the recipe"): the physics
+    features of :func:`make_higgs_features` (pair masses, the event aligned to
+    the tau), then :func:`make_hep_preprocessor` with ``missing_values=-999.0``,
+    ``log_columns`` = :data:`HIGGS_LOG_COLUMNS` (pT, MET and mass columns)
+    and the five new masses, ``log_shift=-1.0`` (``log(1 + x)``: defined for
+    every non-negative value, also at prediction time, and ``PRI_jet_all_pt``
+    is 0 in 0-jet events), ``categorical_columns=["PRI_jet_num"]``, one-hot.
+    With ``physics_features=False``: only the latter, on the 30 raw columns.
+    Any keyword argument of :func:`make_hep_preprocessor` overrides these.
+    Needs a DataFrame with the challenge's column names.
 
     Parameters
     ----------
+    physics_features : bool, default=True
+        Add the pair masses and align the event first.
     **kwargs : dict
         Keyword arguments of :func:`make_hep_preprocessor`.
 
     Returns
     -------
-    preprocessor : ColumnTransformer
-        Unfitted.
+    preprocessor : Pipeline or ColumnTransformer
+        Unfitted. With ``physics_features=True`` a Pipeline with the steps
+        ``"features"`` (:func:`make_higgs_features`) and ``"preprocess"``
+        (the ColumnTransformer); otherwise the ColumnTransformer.
 
     See Also
     --------
     make_hep_preprocessor : The general builder.
+    make_higgs_features : The physics features.
     sknn_hep.datasets.load_higgs_challenge : The data.
 
     Examples
@@ -445,15 +560,22 @@ def make_higgs_preprocessor(**kwargs):
     >>> from sknn_hep.preprocessing import make_higgs_preprocessor
     >>> X, y, w, ids = load_higgs_challenge(n_samples=1000, return_X_y=True)
     >>> Xt = make_higgs_preprocessor(categorical="passthrough").fit_transform(X)
-    >>> Xt.shape  # PRI_jet_num first, 29 scaled columns, 11 missing indicators
+    >>> Xt.shape  # PRI_jet_num first, 33 scaled columns, 15 missing indicators
+    (1000, 49)
+    >>> raw = make_higgs_preprocessor(physics_features=False, categorical="passthrough")
+    >>> raw.fit_transform(X).shape  # PRI_jet_num, 29 columns, 11 indicators
     (1000, 41)
     """
     params = {
         "missing_values": -999.0,
-        "log_columns": list(HIGGS_LOG_COLUMNS),
+        "log_columns": list(HIGGS_LOG_COLUMNS)
+        + (list(HIGGS_MASS_COLUMNS) if physics_features else []),
         "log_shift": -1.0,
         "categorical_columns": ["PRI_jet_num"],
         "categorical": "onehot",
     }
     params.update(kwargs)
-    return make_hep_preprocessor(**params)
+    preprocess = make_hep_preprocessor(**params)
+    if not physics_features:
+        return preprocess
+    return Pipeline([("features", make_higgs_features()), ("preprocess", preprocess)])
