@@ -162,11 +162,11 @@ class FourMomentumTransformer(
     re-wrapped, and an input m < 0 is kept). An input mass m < 0 means
     m² = -m² (ROOT's convention), and E is clipped at 0 if that makes
     E² < 0. The mass of a combination is that of the summed four-vector,
-    m² = (ΣE)² - |Σp|².
+    m² = (ΣE)² - ‖Σp‖².
 
     The transverse mass of a pair (PDG, "Kinematics") is::
 
-        m_T² = (E_T1 + E_T2)² - |p_T1 + p_T2|²,  E_T = √(m² + pT²),
+        m_T² = (E_T1 + E_T2)² - ‖p_T1 + p_T2‖²,  E_T = √(m² + pT²),
 
     which for massless objects (E_T = pT; always for a transverse object)
     is m_T² = 2 pT1 pT2 (1 - cos Δφ). It is evaluated in the equivalent
