@@ -8,16 +8,8 @@ from pathlib import Path
 from sklearn.utils._param_validation import InvalidParameterError
 
 from .datasets import HIGGS_FEATURES
-
-# The columns of the bundled Higgs sample that are positive and heavy-tailed
-# (those of examples/higgs_pipeline.py).
-_HIGGS_LOG_SHIFT = [
-    c
-    for c in HIGGS_FEATURES
-    if c.startswith("DER_mass")
-    or c.endswith("_pt")
-    or c in ("PRI_met", "PRI_met_sumet", "DER_sum_pt", "DER_pt_ratio_lep_tau")
-]
+from .preprocessing import HIGGS_LOG_COLUMNS, HIGGS_MASS_COLUMNS
+from .recipes import HIGGS_NETWORK
 
 #: The configuration ``sknn-hep fit`` runs without a CONFIG file.
 DEFAULT_CONFIG = {
@@ -34,24 +26,16 @@ DEFAULT_CONFIG = {
         "categorical": ["PRI_jet_num"],
         "missing_value": -999.0,
     },
+    # the recipe of sknn_hep.recipes.make_higgs_classifier (one network per
+    # fold; n_members = 5 is the benchmark's seed ensemble)
     "preprocessing": {
-        "log_shift": _HIGGS_LOG_SHIFT,
+        "physics_features": "higgs",
+        "log_shift": [*HIGGS_LOG_COLUMNS, *HIGGS_MASS_COLUMNS],
+        "shift": -1.0,
         "missing_encoding": True,
     },
-    "model": {
-        "n_layers": 3,
-        "n_units": 128,
-        "dropout": 0.1,
-        "class_weight": "balanced",
-        "early_stopping": True,
-        "patience": 5,
-        "max_epochs": 50,
-        "lr_schedule": "plateau",
-        "lr_patience": 2,
-        "random_state": 0,
-        "verbose": 1,
-    },
-    "cross_training": {"n_splits": 5},
+    "model": {**HIGGS_NETWORK, "random_state": 0, "verbose": 1},
+    "cross_training": {"n_splits": 5, "n_members": 1},
     "tune": {
         "kind": "random",
         "n_iter": 10,
@@ -194,7 +178,9 @@ def merge_config(user: dict | None) -> dict:
     data = user.get("data")
     if isinstance(data, dict) and data.get("file", "higgs") != "higgs":
         config["data"] = dict(_FILE_DATA)
-        config["preprocessing"]["log_shift"] = []
+        config["preprocessing"].update(
+            physics_features=None, log_shift=[], shift="auto"
+        )
     for section, values in user.items():
         if section not in config:
             raise ConfigError(
@@ -242,6 +228,26 @@ def _check(config: dict) -> None:
         raise ConfigError(
             "The 'n_splits' key of [cross_training] must be an int >= 2, or 0 to "
             f"turn cross-training off. Got {n_splits!r} instead."
+        )
+    n_members = config["cross_training"]["n_members"]
+    if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:
+        raise ConfigError(
+            "The 'n_members' key of [cross_training] must be an int >= 1. "
+            f"Got {n_members!r} instead."
+        )
+    prep = config["preprocessing"]
+    if prep["physics_features"] not in (None, False, "higgs"):
+        raise ConfigError(
+            "The 'physics_features' key of [preprocessing] must be 'higgs' or "
+            f"false. Got {prep['physics_features']!r} instead."
+        )
+    shift = prep["shift"]
+    if shift != "auto" and (
+        isinstance(shift, bool) or not isinstance(shift, (int, float))
+    ):
+        raise ConfigError(
+            "The 'shift' key of [preprocessing] must be 'auto' or a number (the "
+            f"log is log(x - shift)). Got {shift!r} instead."
         )
     tune = config["tune"]
     if tune["kind"] not in ("grid", "random", "bayes"):

@@ -126,6 +126,14 @@ def load_data(config: dict, n_events=None, need_target=True) -> dict:
 def build_model(config: dict, features, max_epochs=None):
     """The preprocessing + NeuralClassifier pipeline (cross-trained if asked).
 
+    ``[preprocessing] physics_features = "higgs"`` puts
+    :func:`~sknn_hep.preprocessing.make_higgs_features` (pair masses, the
+    event aligned to the tau) first; then
+    :func:`~sknn_hep.preprocessing.make_hep_preprocessor` with the config's
+    log-shift columns, missing value and categorical columns (passed through
+    to the network's embeddings); ``[cross_training] n_members > 1`` averages
+    that many seeds per fold (:class:`~sknn_hep.ensemble.SeedEnsemble`).
+
     Examples
     --------
     >>> from sknn_hep._config import merge_config
@@ -134,46 +142,78 @@ def build_model(config: dict, features, max_epochs=None):
     >>> type(model).__name__, model.n_splits
     ('CrossTrainingClassifier', 5)
     >>> [name for name, _ in model.estimator.steps]
-    ['logshifttransformer', 'missingvalueencoder', 'neuralclassifier']
+    ['pipeline', 'columntransformer', 'neuralclassifier']
     """
     from sklearn.pipeline import make_pipeline
 
-    from .ensemble import CrossTrainingClassifier
+    from .ensemble import CrossTrainingClassifier, SeedEnsemble
     from .neural_network import NeuralClassifier
-    from .preprocessing import LogShiftTransformer, MissingValueEncoder
+    from .preprocessing import (
+        HIGGS_MASS_COLUMNS,
+        make_hep_preprocessor,
+        make_higgs_features,
+    )
 
     roles, prep = config["data"], config["preprocessing"]
     missing = np.nan if roles["missing_value"] is None else roles["missing_value"]
     categorical = list(roles["categorical"] or [])
-    unknown = [c for c in [*categorical, *prep["log_shift"]] if c not in features]
+    higgs_features = prep["physics_features"] == "higgs"
+    known = list(features)
+    if higgs_features:
+        absent = [c for c in HIGGS_FEATURES_NEEDED if c not in known]
+        if absent:
+            raise ConfigError(
+                "physics_features = 'higgs' needs the Higgs-challenge columns; "
+                f"missing among the features: {', '.join(map(repr, absent))}."
+            )
+        known = [c for c in known if c != "PRI_tau_phi"] + list(HIGGS_MASS_COLUMNS)
+    unknown = [c for c in [*categorical, *prep["log_shift"]] if c not in known]
     if unknown:
         raise ConfigError(
             f"Column(s) {', '.join(map(repr, unknown))} of 'categorical' or "
             "'log_shift' are not among the features."
         )
-    steps = []
-    if prep["log_shift"]:
-        steps.append(
-            LogShiftTransformer(
-                columns=list(prep["log_shift"]), missing_values=missing, clip=True
-            )
+    steps = [make_higgs_features()] if higgs_features else []
+    steps.append(
+        make_hep_preprocessor(
+            missing_values=missing if prep["missing_encoding"] else None,
+            log_columns=list(prep["log_shift"]) or None,
+            log_shift=prep["shift"],
+            categorical_columns=categorical or None,
+            categorical="passthrough",
         )
-    if prep["missing_encoding"]:
-        numeric = [c for c in features if c not in categorical]
-        steps.append(
-            MissingValueEncoder(
-                missing_values=missing, add_indicator=True, columns=numeric
-            )
-        )
+    )
     params = dict(config["model"])
     if max_epochs is not None:
         params["max_epochs"] = max_epochs
     steps.append(NeuralClassifier(categorical_features=categorical or None, **params))
-    pipe = make_pipeline(*steps).set_output(transform="pandas")
+    model = make_pipeline(*steps).set_output(transform="pandas")
+    n_members = config["cross_training"]["n_members"]
+    if n_members > 1:
+        model = SeedEnsemble(model, n_estimators=n_members, random_state=0)
     n_splits = config["cross_training"]["n_splits"]
     if n_splits:
-        return CrossTrainingClassifier(pipe, n_splits=n_splits, random_state=0)
-    return pipe
+        return CrossTrainingClassifier(model, n_splits=n_splits, random_state=0)
+    return model
+
+
+# the columns make_higgs_features reads
+HIGGS_FEATURES_NEEDED = (
+    "PRI_tau_pt",
+    "PRI_tau_eta",
+    "PRI_tau_phi",
+    "PRI_lep_pt",
+    "PRI_lep_eta",
+    "PRI_lep_phi",
+    "PRI_met",
+    "PRI_met_phi",
+    "PRI_jet_leading_pt",
+    "PRI_jet_leading_eta",
+    "PRI_jet_leading_phi",
+    "PRI_jet_subleading_pt",
+    "PRI_jet_subleading_eta",
+    "PRI_jet_subleading_phi",
+)
 
 
 def figures(y, score, w, higgs: bool) -> dict:
@@ -225,7 +265,7 @@ def _fit(args) -> int:
     from matplotlib.figure import Figure
     from sklearn.model_selection import train_test_split
 
-    from .ensemble._cross_training import final_estimator
+    from .ensemble._cross_training import fit_param_name
     from .plotting import plot_history, plot_overtraining, plot_roc
 
     config = merge_config(read_config_file(args.config) if args.config else None)
@@ -252,10 +292,10 @@ def _fit(args) -> int:
             parts.append((rows, member.predict_proba(X.iloc[rows])[:, 1]))
         train_rows = np.concatenate([r for r, _ in parts])
         score_train = np.concatenate([s for _, s in parts])
-        members = [final_estimator(m) for m in model.estimators_]
+        members = [_network(m) for m in model.estimators_]
         what = "out-of-fold predictions of all events"
     else:
-        weight_param = "neuralclassifier__sample_weight"
+        weight_param = fit_param_name(model, "sample_weight")
         index = np.arange(len(y))
         train_rows, test_rows = train_test_split(
             index, test_size=0.25, stratify=y, random_state=0
@@ -266,7 +306,7 @@ def _fit(args) -> int:
         score_test = model.predict_proba(X.iloc[test_rows])[:, 1]
         y_test = y[test_rows]
         w_test = None if w is None else w[test_rows]
-        members = [final_estimator(model)]
+        members = [_network(model)]
         what = "the 25 % held-out events"
 
     print(f"Metrics on {what}:")
@@ -302,6 +342,17 @@ def _fit(args) -> int:
     return 0
 
 
+def _network(model):
+    """The (first) network of a fitted pipeline or seed ensemble, for its history."""
+    from .ensemble import SeedEnsemble
+    from .ensemble._cross_training import final_estimator
+
+    model = final_estimator(model)
+    while isinstance(model, SeedEnsemble):
+        model = final_estimator(model.estimators_[0])
+    return model
+
+
 def _tune(args) -> int:
     import joblib
     from sklearn.model_selection import (
@@ -317,7 +368,7 @@ def _tune(args) -> int:
     tune, fast = config["tune"], config["fast"]
     data = load_data(config, n_events=fast["n_events"] if args.fast else None)
     X, y, w, groups = data["X"], data["y"], data["w"], data["groups"]
-    plain = dict(config, cross_training={"n_splits": 0})
+    plain = dict(config, cross_training={**config["cross_training"], "n_splits": 0})
     pipe = build_model(
         plain, list(X.columns), fast["max_epochs"] if args.fast else None
     )

@@ -143,7 +143,7 @@ def test_yaml_config_without_cross_training(tmp_path, capsys):
     assert _metrics(text)["auc"] > 0.85
     model = __import__("joblib").load(out / "model.joblib")
     assert [name for name, _ in model.steps] == [
-        "missingvalueencoder",
+        "columntransformer",
         "neuralclassifier",
     ]
     assert list(model.feature_names_in_) == ["x0", "x1", "x2"]
@@ -230,6 +230,9 @@ def test_report_hdf5_and_root(tmp_path, capsys, fmt):
         ),
         ("[data\n", "Cannot parse"),
         ("[tune]\nkind = 'annealing'\n", "'kind' key of [tune]"),
+        ("[cross_training]\nn_members = 0\n", "'n_members' key of [cross_training]"),
+        ("[preprocessing]\nphysics_features = 'z'\n", "'physics_features' key"),
+        ("[preprocessing]\nshift = 'log'\n", "'shift' key of [preprocessing]"),
     ],
 )
 def test_config_errors(tmp_path, capsys, content, message):
@@ -291,3 +294,27 @@ def test_threads_option(tmp_path, capsys):
         torch.set_num_threads(before)
     assert main(["report", "higgs", "--threads", "0"]) == 2
     assert "--threads: must be a positive integer, got '0'" in capsys.readouterr().err
+
+
+def test_seed_ensemble_per_fold_and_physics_features_need_higgs_columns(
+    tmp_path, capsys
+):
+    _csv(tmp_path / "d.csv")
+    config = tmp_path / "c.toml"
+    text = TOML.format(file=tmp_path / "d.csv").replace(
+        "n_splits = 3", "n_splits = 3\nn_members = 2"
+    )
+    config.write_text(text)
+    out = tmp_path / "out"
+    assert main(["fit", str(config), "--output", str(out)]) == 0
+    assert _metrics(capsys.readouterr().out)["auc"] > 0.85
+    model = __import__("joblib").load(out / "model.joblib")
+    assert len(model.estimators_) == 3
+    assert all(len(member.estimators_) == 2 for member in model.estimators_)
+    assert (out / "history.png").stat().st_size > 0
+    config.write_text(
+        text.replace("[preprocessing]", "[preprocessing]\nphysics_features = 'higgs'")
+    )
+    assert main(["fit", str(config), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "physics_features = 'higgs' needs the Higgs-challenge columns" in err
