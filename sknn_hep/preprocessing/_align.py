@@ -130,8 +130,12 @@ class EventAligner(
     With ``missing_values=-999.0``, ``reference="PRI_tau_phi"``,
     ``reflect_phi="PRI_lep_phi"``, the tau, lepton and jet η columns as
     ``eta_columns`` and ``reflect_eta="PRI_tau_eta"``, this is the
-    alignment of the Higgs-challenge recipe in ``benchmarks/bench_quality.py``
-    (``rotate_event``), bit for bit.
+    alignment of the Higgs-challenge recipe
+    (:func:`make_higgs_features`; ``rotate_event`` of
+    ``benchmarks/recipe_search.py`` bit for bit). An event whose
+    ``reflect_phi`` object has Δφ exactly 0 is not mirrored, so it and its
+    mirror image stay different (2 of the 22,889 bundled events, whose
+    angles are rounded to 1e-3).
 
     Examples
     --------
