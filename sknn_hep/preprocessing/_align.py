@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns, validate_inputs
+from ..utils import resolve_columns
 from ._stats import MissingValuesMixin, column_label, missing_mask
 
 _OWNER = "EventAligner"
@@ -240,14 +240,7 @@ class EventAligner(
         self : EventAligner
             The fitted transformer.
         """
-        X = validate_inputs(
-            self,
-            X,
-            reset=True,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=self._finite_policy(),
-            nan_hint=self._nan_hint(),
-        )
+        X = self._validate_X(X, reset=True)
         n_features = X.shape[1]
         names = getattr(self, "feature_names_in_", None)
         if len(self.phi_columns) == 0:
@@ -310,14 +303,7 @@ class EventAligner(
             ``X``.
         """
         check_is_fitted(self)
-        X = validate_inputs(
-            self,
-            X,
-            reset=False,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=self._finite_policy(),
-            nan_hint=self._nan_hint(),
-        )
+        X = self._validate_X(X, reset=False)
         out = X.astype(np.float64)  # a copy
         marker = float(self.missing_values)
         ref = out[:, self.reference_]

@@ -13,7 +13,7 @@ from sklearn.utils.validation import (
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns, validate_inputs
+from ..utils import resolve_columns
 from ._stats import MissingValuesMixin, is_scalar_nan, missing_mask
 
 # Component names of each supported format, in column order.
@@ -388,14 +388,7 @@ class FourMomentumTransformer(
         self : FourMomentumTransformer
             The fitted transformer.
         """
-        X = validate_inputs(
-            self,
-            X,
-            reset=True,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=self._finite_policy(),
-            nan_hint=self._nan_hint(),
-        )
+        X = self._validate_X(X, reset=True)
         n_features = X.shape[1]
         feature_names = getattr(self, "feature_names_in_", None)
         particles = self.particles
@@ -567,14 +560,7 @@ class FourMomentumTransformer(
             one per ``transverse_masses`` entry; same dtype as ``X``.
         """
         check_is_fitted(self)
-        X = validate_inputs(
-            self,
-            X,
-            reset=False,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=self._finite_policy(),
-            nan_hint=self._nan_hint(),
-        )
+        X = self._validate_X(X, reset=False)
         parts = [X[:, self.passthrough_columns_].astype(np.float64)]
         quantities = []
         for cols, name in zip(self.particle_columns_, self.particle_names_):

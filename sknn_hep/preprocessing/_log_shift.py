@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns, validate_inputs
+from ..utils import resolve_columns
 from ._stats import MissingValuesMixin, column_label, missing_mask
 
 CLIP_EPSILON = 1e-6
@@ -203,14 +203,7 @@ class LogShiftTransformer(
         self : LogShiftTransformer
             The fitted transformer.
         """
-        X = validate_inputs(
-            self,
-            X,
-            reset=True,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=self._finite_policy(),
-            nan_hint=self._nan_hint(),
-        )
+        X = self._validate_X(X, reset=True)
         n_features = X.shape[1]
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -294,15 +287,7 @@ class LogShiftTransformer(
             If ``clip=False`` and a present value is at or below its shift.
         """
         check_is_fitted(self)
-        X = validate_inputs(
-            self,
-            X,
-            reset=False,
-            copy=True,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=self._finite_policy(),
-            nan_hint=self._nan_hint(),
-        )
+        X = self._validate_X(X, reset=False, copy=True)
         if self.columns_.size == 0:
             return X
         sub = X[:, self.columns_].astype(np.float64)

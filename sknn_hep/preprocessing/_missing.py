@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns, validate_inputs
+from ..utils import resolve_columns
 from ._stats import (
     MissingValuesMixin,
     column_label,
@@ -169,14 +169,7 @@ class MissingValueEncoder(
         self : MissingValueEncoder
             The fitted encoder.
         """
-        X = validate_inputs(
-            self,
-            X,
-            reset=True,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=self._finite_policy(),
-            nan_hint=self._nan_hint(),
-        )
+        X = self._validate_X(X, reset=True)
         n_features = X.shape[1]
         names = getattr(self, "feature_names_in_", None)
         if self.columns is None:
@@ -236,15 +229,7 @@ class MissingValueEncoder(
             Same dtype as ``X``; the indicator columns (if any) come last.
         """
         check_is_fitted(self)
-        X = validate_inputs(
-            self,
-            X,
-            reset=False,
-            copy=True,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite=self._finite_policy(),
-            nan_hint=self._nan_hint(),
-        )
+        X = self._validate_X(X, reset=False, copy=True)
         sub = X[:, self.columns_].astype(np.float64)
         missing = missing_mask(sub, self.missing_values)
         if self.standardize:

@@ -176,3 +176,17 @@ class MissingValuesMixin:
             "value, not NaN: pass missing_values=np.nan, or write the missing "
             f"values as {self.missing_values!r}."
         )
+
+    def _validate_X(self, X, *, reset, copy=False):
+        """``X`` validated as float64/float32, NaN only as the missing value."""
+        from ..utils import validate_inputs
+
+        return validate_inputs(
+            self,
+            X,
+            reset=reset,
+            copy=copy,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=self._finite_policy(),
+            nan_hint=self._nan_hint(),
+        )
