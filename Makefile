@@ -10,7 +10,7 @@ TORCH_PIP_ARGS ?=
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test docs lint bench clean
+.PHONY: install demo test docs lint bench bench-quality clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,12 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/bench_throughput.py
+
+# the recipe against XGBoost, LightGBM, MLPClassifier and skorch (~8 min);
+# the table goes to benchmarks/README.md (shown in the docs too)
+bench-quality: install
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) benchmarks/bench_quality.py --write benchmarks/README.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
