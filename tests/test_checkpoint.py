@@ -18,6 +18,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification
 
 from sknn_hep.neural_network import (
+    PLAIN_NETWORK,
     MultiTaskNeuralNet,
     NeuralClassifier,
     NeuralRegressor,
@@ -34,6 +35,12 @@ from sknn_hep.neural_network._net import TensorNet
 # training state (RNGs, the schedule's and early stopping's counters, the best
 # weights) must be restored for a resumed fit to equal an uninterrupted one
 STATEFUL = dict(
+    # the scaling and optimiser these trajectories (CRASH_EPOCH) were chosen
+    # with; test_resume_with_the_default_pieces covers the defaults
+    input_scaling="standard",
+    num_embedding=None,
+    optimizer="adam",
+    weight_decay=0.0,
     n_layers=2,
     n_units=16,
     dropout=0.2,
@@ -99,10 +106,13 @@ def _crash_at_epoch(monkeypatch, epoch):
 
 # Full-batch SGD with lr=2 on this problem: the loss grows every epoch and
 # overflows float32 in epoch 5.
-DIVERGING = dict(
+DIVERGING = {
+    **PLAIN_NETWORK,  # no smooth clipping of the inputs, no ensemble
+    "optimizer": "sgd",
+}
+DIVERGING.update(
     n_layers=2,
     n_units=16,
-    optimizer="sgd",
     lr=2.0,
     batch_size=200,
     max_epochs=20,
@@ -187,7 +197,14 @@ def test_ctrl_c_keeps_best_weights_and_warns(monkeypatch):
 
 def test_ctrl_c_without_early_stopping_leaves_usable_model(monkeypatch):
     X, y = _data("classifier")
-    kw = dict(n_layers=2, n_units=16, batch_size=32, max_epochs=10, random_state=0)
+    kw = {
+        **PLAIN_NETWORK,
+        "n_layers": 2,
+        "n_units": 16,
+        "batch_size": 32,
+        "max_epochs": 10,
+        "random_state": 0,
+    }
     _interrupt_at_step(monkeypatch, 20)  # 8 steps per epoch: in epoch 3
     est = NeuralClassifier(**kw)
     with pytest.warns(UserWarning, match="interrupted.*last finished step"):
@@ -229,6 +246,38 @@ def test_resume_after_crash_equals_uninterrupted(kind, tmp_path, monkeypatch):
     assert resumed.best_epoch_ == reference.best_epoch_
     np.testing.assert_array_equal(_predict(resumed, X), _predict(reference, X))
     assert read_checkpoint(tmp_path)["finished"]
+
+
+def test_resume_with_the_default_pieces(tmp_path, monkeypatch):
+    # robust scaling, periodic embeddings, an ensemble, AdamW with weight
+    # decay and early stopping on a scorer: all of it resumes bit for bit
+    X, y = _data("classifier", n=400)
+    kw = dict(
+        n_units=16,
+        n_ensemble=3,
+        num_embedding_dim=4,
+        dropout=0.2,
+        lr=0.05,
+        early_stopping=True,
+        scoring="roc_auc",
+        patience=4,
+        max_epochs=12,
+        random_state=0,
+    )
+    reference = NeuralClassifier(**kw).fit(X, y)
+    crash = reference.n_iter_ - 1
+    assert crash >= 3
+    with monkeypatch.context() as patch:
+        _crash_at_epoch(patch, crash)
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            NeuralClassifier(**kw, checkpoint_dir=tmp_path).fit(X, y)
+    resumed = NeuralClassifier(**kw, checkpoint_dir=tmp_path, resume=True).fit(X, y)
+    assert resumed.history_ == [
+        {**row, "dur": new["dur"]}
+        for row, new in zip(reference.history_, resumed.history_)
+    ]
+    assert resumed.best_epoch_ == reference.best_epoch_
+    np.testing.assert_array_equal(resumed.predict_proba(X), reference.predict_proba(X))
 
 
 def test_resume_of_finished_training_reloads_it(tmp_path):

@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sknn_hep.datasets import load_higgs_challenge
 from sknn_hep.ensemble import CrossTrainingClassifier, CrossTrainingRegressor
 from sknn_hep.model_selection import EventNumberKFold
-from sknn_hep.neural_network import NeuralClassifier, NeuralRegressor
+from sknn_hep.neural_network import PLAIN_NETWORK, NeuralClassifier, NeuralRegressor
 from sknn_hep.preprocessing import MissingValueEncoder
 
 _FAST = dict(n_layers=2, n_units=32, batch_size=32, max_epochs=30, lr=1e-2)
@@ -361,7 +361,12 @@ def test_no_leakage_on_an_overfitting_network():
     X_test, y_test = sample(3000, rng)
     events, events_test = rng.permutation(300) + 10_000, np.arange(3000) + 50_000
     net = NeuralClassifier(
-        n_layers=2, n_units=128, lr=1e-2, batch_size=64, max_epochs=50, random_state=0
+        **{**PLAIN_NETWORK, "batch_size": 64},  # no early stopping, no ensemble
+        n_layers=2,
+        n_units=128,
+        lr=1e-2,
+        max_epochs=50,
+        random_state=0,
     )
 
     plain = clone(net).fit(X, y)

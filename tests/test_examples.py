@@ -61,6 +61,10 @@ def test_zmumu_preprocessing_fast(tmp_path, capsys):
     assert result["corr_before"] > 0.5 and result["corr_after"] < 1e-8
     # without input scaling the raw GeV-scale inputs barely train
     assert result["log-shift + group scaling + PCA"] > result["raw inputs"] + 0.2
+    # the default network does that preprocessing's work on the raw inputs
+    # (robust scaling with smooth clipping, periodic embeddings)
+    defaults = result["raw inputs, NeuralClassifier() defaults"]
+    assert defaults > result["raw inputs"] + 0.2
     assert (tmp_path / "zmumu_preprocessing.png").stat().st_size > 0
 
 

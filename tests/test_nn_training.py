@@ -10,6 +10,7 @@ from sklearn.datasets import make_classification
 from torch import nn
 
 from sknn_hep.neural_network import (
+    PLAIN_NETWORK,
     NeuralClassifier,
     NeuralRegressor,
     TrainingDivergedError,
@@ -413,13 +414,18 @@ def test_absurd_learning_rate_raises_training_diverged(cls):
 
 
 def test_non_finite_loss_from_extreme_inputs_raises():
-    # Inputs near float32's maximum overflow the first layer to inf.
+    # Inputs near float32's maximum overflow the first layer to inf (without
+    # scaling and without the periodic embedding, which is bounded).
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 2))
     X[:, 0] *= 1e38
     y = (X[:, 1] > 0).astype(int)
     est = NeuralClassifier(
-        n_layers=1, n_units=8, input_scaling=False, max_epochs=3, random_state=0
+        **{**PLAIN_NETWORK, "input_scaling": False},
+        n_layers=1,
+        n_units=8,
+        max_epochs=3,
+        random_state=0,
     )
     with pytest.raises(TrainingDivergedError, match=r"epoch 1\b.*'lr'"):
         est.fit(X, y)

@@ -361,6 +361,8 @@ def export_onnx(model, path, *, opset_version=None, dynamo=False) -> None:
     with torch.no_grad(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX")
         warnings.filterwarnings("ignore", message=".*feature will be removed")
+        # shape checks inside rtdl_num_embeddings, constant for the traced net
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         # torch.export's own internals (torch 2.13), not the user's concern
         warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec")
         if dynamo:

@@ -29,7 +29,12 @@ _SKNN_HEP_MODULE_FILES = (
     "sknn_hep.nn.layers",
     "sknn_hep.nn.losses",
     "sknn_hep.nn.network",
+    "sknn_hep.nn.numeric",
 )
+
+# Third-party modules of torch building blocks the networks hold (the numeric
+# embeddings): every nn.Module subclass they define.
+_THIRD_PARTY_MODULE_FILES = ("rtdl_num_embeddings",)
 
 # Internal objects that fitted estimators hold, by public path.
 _INTERNAL = (
@@ -113,7 +118,7 @@ def default_registry() -> dict[str, object]:
     registry: dict[str, object] = {}
     for package in _SKNN_HEP_PACKAGES:
         registry.update(_public_classes(package))
-    for module_name in _SKNN_HEP_MODULE_FILES:
+    for module_name in _SKNN_HEP_MODULE_FILES + _THIRD_PARTY_MODULE_FILES:
         module = importlib.import_module(module_name)
         for name, obj in vars(module).items():
             if (

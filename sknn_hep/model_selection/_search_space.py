@@ -50,6 +50,7 @@ _OPTIMIZERS = [
     "amsgrad",
     "adamw",
 ]
+_NUM_EMBEDDINGS = [None, "periodic", "piecewise"]
 _SCHEDULES = [None, "time", "step", "exponential", "plateau", "cosine"]
 _BATCH_SIZES = [32, 64, 128, 256, 512]
 _WIDTHS = [16, 32, 64, 128, 256]
@@ -121,6 +122,27 @@ def _table() -> dict:
             RealDim(1e-6, 1e-2, prior="log-uniform"),
         ),
         "noise_std": ([0.0, 0.1], uniform(0.0, 0.3), RealDim(0.0, 0.3)),
+        "weight_decay": (
+            [0.0, 0.01],
+            loguniform(1e-4, 1e-1),
+            RealDim(1e-4, 1e-1, prior="log-uniform"),
+        ),
+        "input_scaling": (
+            ["robust", "standard"],
+            ["robust", "standard"],
+            Categorical(["robust", "standard"]),
+        ),
+        "num_embedding": (
+            ["periodic", None],
+            list(_NUM_EMBEDDINGS),
+            Categorical(list(_NUM_EMBEDDINGS)),
+        ),
+        "num_embedding_dim": (
+            [8, 16],
+            [4, 8, 16, 32],
+            Integer(4, 32, prior="log-uniform", base=2),
+        ),
+        "n_ensemble": ([1, 8], [1, 2, 4, 8, 16], Integer(1, 16)),
         "validation_fraction": (
             [0.1, 0.2],
             uniform(0.1, 0.2),
@@ -305,6 +327,13 @@ def search_space(
     batch_size           128, 256         32, 64, ..., 512        Integer(32, 512), log
     l1, l2               0.0, 1e-4        loguniform(1e-6, 1e-2)  Real, same, log
     noise_std            0.0, 0.1         uniform on [0, 0.3]     Real(0.0, 0.3)
+    weight_decay         0.0, 0.01        loguniform(1e-4, 1e-1)  Real, same, log
+    input_scaling        robust,          robust, standard        Categorical, same
+                         standard
+    num_embedding        periodic, None   None, periodic,         Categorical, same
+                                          piecewise
+    num_embedding_dim    8, 16            4, 8, 16, 32            Integer(4, 32), log
+    n_ensemble           1, 8             1, 2, 4, 8, 16          Integer(1, 16)
     validation_fraction  0.1, 0.2         uniform on [0.1, 0.3]   Real(0.1, 0.3)
     class_weight         None, balanced   None, balanced          Categorical, same
     loss (regressors)    mse, huber       mse, mae, huber         Categorical, same

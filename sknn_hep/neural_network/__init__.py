@@ -1,11 +1,13 @@
 """scikit-learn estimators backed by skorch and torch."""
 
+from ._base import PLAIN_NETWORK
 from ._classifier import NeuralClassifier
 from ._multitask import MultiTaskNeuralNet
 from ._net import TrainingDivergedError
 from ._regressor import NeuralRegressor
 
 __all__ = [
+    "PLAIN_NETWORK",
     "MultiTaskNeuralNet",
     "NeuralClassifier",
     "NeuralRegressor",

@@ -22,22 +22,50 @@ from sklearn.utils.validation import (
 from skorch.callbacks import EarlyStopping, LRScheduler, PrintLog, TensorBoard
 
 from .._versions import NeuralStateMixin
+from ..metrics import get_scorer
 from ..nn import (
     ACTIVATIONS,
     BLOCKS,
     INITIALIZERS,
     OPTIMIZERS,
     FeedForwardNetwork,
+    InputScaling,
     auto_embedding_dim,
     make_lr_scheduler_spec,
     make_optimizer_spec,
+    quantile_bins,
 )
 from ..utils import encode_categories, resolve_columns, validate_inputs
 from ._checkpoint import Checkpointer, read_checkpoint
 from ._diagnostics import TrainingDiagnostics, diagnostic_rows
-from ._inputs import as_tensor, check_codes, weighted_mean_std
+from ._inputs import (
+    N_BINS,
+    PERIODIC_OPTIONS,
+    SMOOTH_CLIP,
+    as_tensor,
+    check_codes,
+    input_constants,
+)
 from ._mlflow import MlflowRun
-from ._net import ProgressBar, TensorData, TensorNet
+from ._net import ProgressBar, TensorData, TensorNet, ValidationScoring
+
+# early_stopping="auto" holds out a validation split from this many rows on
+AUTO_EARLY_STOPPING_ROWS = 1000
+
+PLAIN_NETWORK = {
+    "input_scaling": "standard",
+    "num_embedding": None,
+    "n_ensemble": 1,
+    "optimizer": "adam",
+    "weight_decay": 0.0,
+    "batch_size": 256,
+    "early_stopping": False,
+}
+"""Parameters that undo the defaults' pieces: one plain network (the defaults
+of sknn_hep 0.0): mean/σ input scaling, no numeric embedding, no ensemble,
+Adam without weight decay, batches of 256, all ``max_epochs`` epochs. For
+:class:`NeuralClassifier` and :class:`NeuralRegressor`:
+``NeuralClassifier(**PLAIN_NETWORK)``."""
 
 # Serialises the seeded draws from torch's global generator (initial weights).
 _GLOBAL_RNG_LOCK = threading.Lock()
@@ -68,6 +96,10 @@ _ARCHITECTURE = (
     "batch_norm",
     "dropout",
     "input_scaling",
+    "missing_values",
+    "num_embedding",
+    "num_embedding_dim",
+    "n_ensemble",
     "categorical_features",
     "embedding_dim",
 )
@@ -89,7 +121,13 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         "block": [StrOptions(set(BLOCKS))],
         "batch_norm": ["boolean"],
         "dropout": [Interval(Real, 0.0, 1.0, closed="left")],
-        "input_scaling": ["boolean"],
+        "input_scaling": ["boolean", StrOptions({"robust", "standard"})],
+        "missing_values": [Real, None],
+        "num_embedding": [StrOptions({"periodic", "piecewise"}), None],
+        "num_embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0.0, None, closed="left")],
+        "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+        "scoring": [str, callable, None],
         "initializer": [StrOptions(set(INITIALIZERS))],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0.0, None, closed="neither")],
@@ -105,9 +143,12 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         "l2": [Interval(Real, 0.0, None, closed="left")],
         "gradient_penalty": [Interval(Real, 0.0, None, closed="left")],
         "noise_std": [Interval(Real, 0.0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0.0, None, closed="left")],
@@ -154,6 +195,18 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                 f"{self.lr_decay!r} instead."
             )
 
+    def _stops_early(self, n_samples: int) -> bool:
+        """Whether a fit on ``n_samples`` rows stops early (resolves "auto")."""
+        if self.early_stopping == "auto":
+            return n_samples >= AUTO_EARLY_STOPPING_ROWS
+        return bool(self.early_stopping)
+
+    def _batch_size(self, n_train: int) -> int:
+        """The batch size of a fit on ``n_train`` training rows."""
+        if self.batch_size == "auto":
+            return auto_batch_size(n_train)
+        return int(self.batch_size)
+
     def _device(self) -> str:
         if self.device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
@@ -164,6 +217,18 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             )
         return self.device
 
+    def _finite_check(self):
+        """``ensure_all_finite`` of the input checks: NaN may mark missing values."""
+        marker = self.missing_values
+        return "allow-nan" if marker is not None and marker != marker else True
+
+    def _missing_mask(self, x: np.ndarray) -> np.ndarray | None:
+        """Where ``x`` holds the ``missing_values`` marker (None: no marker)."""
+        marker = self.missing_values
+        if marker is None:
+            return None
+        return np.isnan(x) if marker != marker else x == marker
+
     # -- fitting -------------------------------------------------------------
     def _validate_Xy(self, X, y, *, reset):
         """Validated ``(X, y)``; subclasses with special targets override it."""
@@ -172,6 +237,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             X,
             y,
             reset=reset,
+            ensure_all_finite=self._finite_check(),
             dtype=[np.float64, np.float32],
             multi_output=self._multi_output_y,
             y_numeric=not self._is_classifier_like,
@@ -287,9 +353,29 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         if validation_mask is not None:
             train_rows = np.flatnonzero(~validation_mask)
             valid_rows = np.flatnonzero(validation_mask)
-        elif self.early_stopping and not incremental:
+        elif self._stops_early(X.shape[0]) and not incremental:
             train_rows, valid_rows = self._split(y_model, int(split_seed))
         use_validation = valid_rows is not None
+        stop_early = use_validation and (
+            self._stops_early(X.shape[0])
+            or (validation_mask is not None and self.early_stopping == "auto")
+        )
+        if self.scoring is not None and not use_validation and not incremental:
+            raise ValueError(
+                f"The 'scoring' parameter of {name} is {self.scoring!r}, but the fit "
+                "has no validation set to score: set early_stopping=True (with "
+                f"early_stopping='auto', fit needs at least {AUTO_EARLY_STOPPING_ROWS} "
+                "rows) or pass a validation_mask."
+            )
+        scorer = None
+        if self.scoring is not None and use_validation:
+            scorer = ValidationScoring(
+                self,
+                _scorer(self.scoring),
+                X[valid_rows],
+                y[valid_rows],
+                None if sample_weight is None else sample_weight[valid_rows],
+            )
 
         if self.batch_norm and len(train_rows) < 2:
             raise ValueError(
@@ -308,12 +394,16 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                 device=device,
                 seed=int(torch_seed),
             )
-            self._architecture = {k: getattr(self, k) for k in _ARCHITECTURE}
+            self._architecture = {
+                k: getattr(self, k) for k in _ARCHITECTURE if k in self.get_params()
+            }
         else:
             self.net_.seed = int(torch_seed)
-        self.net_.batch_size = int(self.batch_size)
+        self.net_.batch_size = self._batch_size(len(train_rows))
         epochs = 1 if incremental else int(self.max_epochs)
-        self.net_.callbacks = self._callbacks(use_validation, epochs)
+        self.net_.callbacks = self._callbacks(
+            use_validation, epochs, scorer, stop_early
+        )
         if self.net_.initialized_:
             self.net_.initialize_callbacks()
 
@@ -498,10 +588,29 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         self, x_num, y_model, weights, rows, *, hidden, n_outputs, device, seed
     ):
         w = weights[rows] if weights is not None else None
-        if self.input_scaling and x_num.shape[1]:
-            mean, std = weighted_mean_std(x_num, w)
-        else:
-            mean = std = None
+        missing = self._missing_mask(x_num)
+        flags = (
+            np.flatnonzero(missing.any(axis=0)).tolist() if missing is not None else []
+        )
+        mean, std = input_constants(x_num, w, self.input_scaling, missing)
+        robust = self.input_scaling == "robust"
+        scaling = {
+            "input_mean": mean,
+            "input_std": std,
+            "input_clip": SMOOTH_CLIP if robust else None,
+            "missing_value": None
+            if self.missing_values is None
+            else float(self.missing_values),
+            "missing_flags": flags,
+        }
+        emb_options = {}
+        if self.num_embedding == "piecewise" and x_num.shape[1]:
+            z = InputScaling(n_features=x_num.shape[1], **_scaler_args(scaling))(
+                as_tensor(x_num, torch.float32)
+            )
+            emb_options["bins"] = quantile_bins(z[:, : x_num.shape[1]], N_BINS)
+        elif self.num_embedding == "periodic":
+            emb_options.update(PERIODIC_OPTIONS)
         out_mean, out_scale = self._output_scaling(y_model, w)
         if self.categorical_indices_.size:
             cards = [len(c) + 1 for c in self.categories_]
@@ -514,7 +623,11 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         else:
             cards = dims = None
         opt_cls, opt_kwargs = make_optimizer_spec(
-            self.optimizer, lr=self.lr, momentum=self.momentum, device=device
+            self.optimizer,
+            lr=self.lr,
+            momentum=self.momentum,
+            weight_decay=float(self.weight_decay),
+            device=device,
         )
         return TensorNet(
             module=FeedForwardNetwork,
@@ -526,8 +639,10 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             module__batch_norm=bool(self.batch_norm),
             module__dropout=float(self.dropout),
             module__initializer=self.initializer,
-            module__input_mean=mean,
-            module__input_std=std,
+            **{f"module__{k}": v for k, v in scaling.items()},
+            module__num_embedding=self.num_embedding,
+            module__num_embedding_dim=int(self.num_embedding_dim),
+            module__num_embedding_options=emb_options,
             module__cardinalities=cards,
             module__embedding_dims=dims,
             module__noise_std=float(self.noise_std),
@@ -537,7 +652,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             optimizer=opt_cls,
             **{f"optimizer__{k}": v for k, v in opt_kwargs.items()},
             lr=float(self.lr),
-            batch_size=int(self.batch_size),
+            batch_size=self._batch_size(len(rows)),
             max_epochs=int(self.max_epochs),
             train_split=None,
             device=device,
@@ -551,12 +666,20 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
 
     def _module_kwargs(self) -> dict:
         """Extra keyword arguments of the network module (subclass hook)."""
-        return {}
+        return {"n_ensemble": int(self.n_ensemble)}
 
-    def _callbacks(self, use_validation: bool, epochs: int) -> list:
-        """Callbacks of one fit call; ``use_validation``: a validation set exists."""
+    def _callbacks(
+        self, use_validation: bool, epochs: int, scorer=None, stop_early=False
+    ) -> list:
+        """Callbacks of one fit call; ``use_validation``: a validation set exists.
+
+        ``scorer``: the :class:`ValidationScoring` of ``scoring`` (None: the
+        validation loss is watched); ``stop_early``: add early stopping.
+        """
         monitor = "valid_loss" if use_validation else "train_loss"
         callbacks = []
+        if scorer is not None:
+            callbacks.append(("valid_score", scorer))
         spec = make_lr_scheduler_spec(
             self.lr_schedule,
             lr_decay=float(self.lr_decay),
@@ -574,12 +697,13 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                     ),
                 )
             )
-        if use_validation and self.early_stopping:
+        if stop_early:
             callbacks.append(
                 (
                     "early_stopping",
                     EarlyStopping(
-                        monitor="valid_loss",
+                        monitor="valid_loss" if scorer is None else "valid_score",
+                        lower_is_better=scorer is None,
                         patience=int(self.patience),
                         threshold=float(self.tol),
                         threshold_mode="abs",
@@ -613,8 +737,14 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             if name == "tensorboard":
                 cb.writer.close()
                 callbacks.remove((name, cb))
-            elif name in ("mlflow", "diagnostics"):
+            elif name in ("mlflow", "diagnostics", "valid_score"):
                 callbacks.remove((name, cb))
+        # the validation scorer holds the estimator and the validation rows
+        spec = getattr(self.net_, "callbacks", None)
+        if isinstance(spec, list):
+            self.net_.callbacks = [
+                item for item in spec if not isinstance(item[1], ValidationScoring)
+            ]
 
     def _tensor_data(self, x_num, x_cat, y_model, weights, rows, device) -> TensorData:
         w = None
@@ -649,6 +779,9 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         stopper = dict(self.net_.callbacks_).get("early_stopping")
         if stopper is not None and stopper.best_epoch_:
             self.best_epoch_ = int(stopper.best_epoch_)
+        elif "valid_score" in rows[-1]:
+            scores = [row.get("valid_score", -np.inf) for row in rows]
+            self.best_epoch_ = int(rows[int(np.argmax(scores))]["epoch"])
         else:
             key = "valid_loss" if "valid_loss" in rows[-1] else "train_loss"
             losses = [row.get(key, np.inf) for row in rows]
@@ -657,7 +790,13 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
     # -- prediction ----------------------------------------------------------
     def _network_output(self, X, *, logits: bool) -> np.ndarray:
         check_is_fitted(self, "net_")
-        X = validate_inputs(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = validate_inputs(
+            self,
+            X,
+            reset=False,
+            ensure_all_finite=self._finite_check(),
+            dtype=[np.float32, np.float64],
+        )
         cat_idx = self.categorical_indices_
         if len(cat_idx):
             check_codes(self, X, cat_idx)
@@ -681,6 +820,39 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         # With categorical features the inputs must hold integer codes.
         tags.input_tags.categorical = self.categorical_features is not None
         return tags
+
+
+def _scorer(scoring):
+    """The scorer of the ``scoring`` parameter: sknn_hep's names, then sklearn's."""
+    return scoring if callable(scoring) else get_scorer(scoring)
+
+
+def auto_batch_size(n_train: int) -> int:
+    """``batch_size="auto"``: 256, or n / 64 rounded down to a power of 2, ≤ 1024.
+
+    Small and medium sets (up to 32,767 training rows) train with batches
+    of 256; larger ones with batches that grow with the data, so that an
+    epoch stays about 64 steps long until 1024 rows per batch (65,536
+    training rows and more).
+
+    Examples
+    --------
+    >>> [auto_batch_size(n) for n in (1_000, 20_000, 40_000, 100_000, 10**7)]
+    [256, 256, 512, 1024, 1024]
+    """
+    power = 1 << max(0, int(n_train // 64).bit_length() - 1)
+    return int(min(1024, max(256, power)))
+
+
+def _scaler_args(scaling: dict) -> dict:
+    """:class:`InputScaling` arguments from the module's ``input_*`` arguments."""
+    return {
+        "center": scaling["input_mean"],
+        "scale": scaling["input_std"],
+        "clip": scaling["input_clip"],
+        "missing_value": scaling["missing_value"],
+        "flag_columns": scaling["missing_flags"],
+    }
 
 
 def _check_validation_mask(mask, n_samples: int, owner: str) -> np.ndarray:

@@ -39,8 +39,9 @@ class Checkpointer:
 
     ``meta``: JSON-able description of the fit (parameters, data
     fingerprint, seed) that a resumed fit must match. The latest state goes
-    to ``checkpoint.pt``, and also to ``best.pt`` when the monitored loss
-    (validation loss if recorded, else training loss) is the lowest so far.
+    to ``checkpoint.pt``, and also to ``best.pt`` when the monitored figure
+    (the validation score of ``scoring`` if recorded, else the validation
+    loss if recorded, else the training loss) is the best so far.
     Each file is written whole to a temporary file in the same directory,
     flushed to disk and renamed over the old one, so a kill at any moment
     leaves the previous complete file.
@@ -53,7 +54,12 @@ class Checkpointer:
 
     def save(self, net: TensorNet, generators: dict, *, finished: bool):
         row = net.history[-1]
-        loss = float(row["valid_loss"] if "valid_loss" in row else row["train_loss"])
+        if "valid_score" in row:  # a scoring metric: higher is better
+            loss = -float(row["valid_score"])
+        else:
+            loss = float(
+                row["valid_loss"] if "valid_loss" in row else row["train_loss"]
+            )
         improved = loss < self.best_loss
         state = {
             "format": CHECKPOINT_FORMAT,

@@ -40,11 +40,12 @@ class TrainingDiagnostics(Callback):
     and state are untouched):
 
     - ``grad_norm_<k>``: L2 norm of the gradient of the weighted mean loss
-      with respect to the weights of the k-th linear layer (1 = the first,
-      the last ones are the output heads); parameters' ``.grad`` are not
-      touched;
+      with respect to the weights of the k-th linear layer (1 = the first
+      hidden layer, the last ones are the output heads: with ``n_ensemble``
+      the members' heads together); parameters' ``.grad`` are not touched;
     - ``dead_units_<k>``: fraction of the units of the k-th hidden activation
-      whose output spans less than ``DEAD_SPAN`` over the rows;
+      whose output spans less than ``DEAD_SPAN`` over the rows (over the
+      rows of all ensemble members);
       ``dead_units``: the same over all hidden units.
 
     Parameters
@@ -61,12 +62,19 @@ class TrainingDiagnostics(Callback):
         data = self.data
         was_training = module.training
         outputs = []
+        # the hidden layers' activations (not, e.g., a numeric embedding's)
+        body = getattr(module, "body", module)
         hooks = [
             m.register_forward_hook(lambda _m, _i, out: outputs.append(out.detach()))
-            for m in module.modules()
+            for m in body.modules()
             if isinstance(m, tuple(_ACTIVATION_CLASSES.values()))
         ]
-        weights = [m.weight for m in module.modules() if isinstance(m, nn.Linear)]
+        linear_weights = getattr(module, "linear_weights", None)
+        weights = (
+            linear_weights()
+            if linear_weights is not None
+            else [m.weight for m in module.modules() if isinstance(m, nn.Linear)]
+        )
         module.eval()
         try:
             with torch.enable_grad():

@@ -25,11 +25,29 @@ ARCHITECTURE = """\
     dropout : float in [0, 1), default=0.0
         Dropout rate after each hidden activation, in training only (scaled
         by ``1 / (1 - p)``); AlphaDropout with ``activation="selu"``.
-    input_scaling : bool, default=True
-        Put a non-trainable first layer holding the training mean and
-        standard deviation of each numeric feature (weighted by the positive
-        part of ``sample_weight``), so raw physics inputs can be used without
-        a scaler and the scaling cannot be forgotten at evaluation.
+    input_scaling : {"robust", "standard"} or bool, default="robust"
+        A non-trainable first layer that scales each numeric feature from
+        its training values, so raw physics inputs can be used without a
+        scaler and the scaling cannot be forgotten at evaluation.
+        ``"robust"``: centre at the median, divide by the interquartile
+        range / 1.349 (the standard deviation where the IQR is 0; both
+        unweighted), then clip smoothly, z / √(1 + (z/3)²), so that heavy
+        tails and outliers (energies, momenta, masses) stay within ±3
+        without a kink and the order of the values is kept (RealMLP,
+        Holzmüller et al. 2024). ``"standard"`` or True: mean and standard
+        deviation weighted by the positive part of ``sample_weight``, no
+        clipping (the behaviour before version 0.1). False: no scaling.
+    num_embedding : {"periodic", "piecewise"} or None, default="periodic"
+        Turn each scaled numeric feature into a small learnt vector before
+        the hidden layers (Gorishniy et al., NeurIPS 2022, through the
+        ``rtdl_num_embeddings`` package). ``"periodic"``: sin and cos of 16
+        trainable frequencies (initial scale 0.1), a per-feature linear map
+        and ReLU ("PLR"), which lets the network resolve narrow structures
+        such as mass peaks; ``"piecewise"``: a piecewise-linear encoding on
+        32 quantile bins of the training data and a per-feature linear map.
+        None: the scaled values enter the first layer directly.
+    num_embedding_dim : int, default=8
+        Width of each numeric feature's embedding.
     initializer : {"auto", "glorot_uniform", "glorot_normal", "he_uniform", \
 "he_normal", "lecun_normal"}, default="auto"
         Weight initialisation of every linear layer; biases are zero.
@@ -39,9 +57,22 @@ ARCHITECTURE = """\
         Glorot uniform for tanh and sigmoid.
 """
 
+ENSEMBLE = """\
+    n_ensemble : int, default=8
+        Train k = ``n_ensemble`` networks at once as a parameter-efficient
+        ensemble (TabM-mini, Gorishniy et al., ICLR 2025): the members share
+        the hidden layers, each multiplies the network's input by its own
+        trainable vector (initialised to random signs) and has its own
+        output layer; each member is trained on its own loss, and the
+        prediction is the mean of their logits (classification) or outputs
+        (regression). Costs about k times the hidden layers' arithmetic per
+        row, far less than k separate networks, and reduces the variance of
+        the prediction. 1: a single network.
+"""
+
 OPTIMISATION = """\
     optimizer : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", \
-"adadelta", "adam", "amsgrad", "adamw"}, default="adam"
+"adadelta", "adam", "amsgrad", "adamw"}, default="adamw"
         ``"momentum"`` and ``"nesterov"`` are SGD with ``momentum``;
         ``"rmsprop"`` decays its average with β = 0.9; ``"amsgrad"`` is Adam
         with the AMSGrad correction. Fused kernels are used where torch has
@@ -51,6 +82,12 @@ OPTIMISATION = """\
     momentum : float in [0, 1], default=0.9
         Momentum of the ``"momentum"`` and ``"nesterov"`` optimizers (not used
         by the others).
+    weight_decay : float, default=0.01
+        The optimizer's weight decay λ, on every trainable parameter:
+        decoupled for ``"adamw"`` (each step shrinks the weights by
+        lr·λ·w, Loshchilov & Hutter 2019), an L2 term added to the gradient
+        for the other optimizers (torch's ``weight_decay``). The penalties
+        ``l1``/``l2`` below are added to the loss instead.
     lr_schedule : {None, "time", "step", "exponential", "plateau", "cosine"}, \
 default=None
         Learning-rate decay per epoch ``t`` (from 0): ``"time"``
@@ -86,23 +123,46 @@ REGULARISATION = """\
 """
 
 TRAINING = """\
-    batch_size : int, default=256
-        Rows per training batch.
+    batch_size : int or "auto", default="auto"
+        Rows per training batch. ``"auto"``: 256 up to 32,767 training rows,
+        then n / 64 rounded down to a power of two, at most 1024 (an epoch
+        of about 64 steps on large sets).
     max_epochs : int, default=100
         Epochs per call to ``fit``.
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the data ({stratified}), watch the
-        weighted validation loss Σwℓ/Σw and stop when it has not improved by
-        ``tol`` for ``patience`` epochs.
+        weighted validation loss Σwℓ/Σw (or the ``scoring`` metric) and stop
+        when it has not improved by ``tol`` for ``patience`` epochs; with
+        ``restore_best_weights`` the model keeps the best epoch's weights.
+        ``"auto"`` (as ``HistGradientBoostingClassifier``'s): early stopping
+        when ``fit`` gets at least 1,000 rows (a validation split of 100 or
+        more) or a ``validation_mask``; smaller sets train all
+        ``max_epochs`` epochs on all their rows. True: always; False: never
+        (all ``max_epochs`` epochs on all the data).
     validation_fraction : float in (0, 1), default=0.1
         Fraction held out with ``early_stopping`` (unless ``fit`` is given a
         ``validation_mask``, which names the validation rows instead).
     patience : int, default=10
         Epochs without improvement before stopping.
     tol : float, default=1e-4
-        Minimum decrease of the validation loss that counts as improvement.
+        Minimum decrease of the validation loss (increase of the
+        ``scoring`` metric) that counts as improvement.
     restore_best_weights : bool, default=True
         With ``early_stopping``, end with the weights of ``best_epoch_``.
+    scoring : str, callable or None, default=None
+        The validation metric that early stopping and the best epoch watch,
+        as ``HistGradientBoostingClassifier``'s ``scoring``: a scorer name
+        of :func:`sknn_hep.metrics.get_scorer` (the physics scorers
+        ``"ams"`` and ``"background_rejection"``, or any of scikit-learn's:
+        ``"roc_auc"``, ``"neg_log_loss"``, ``"r2"``...) or a callable
+        ``scorer(estimator, X, y[, sample_weight])`` with higher meaning
+        better (e.g. ``make_scorer(ams, ...)`` rescaled to the full
+        luminosity). It is
+        computed at each epoch end on the validation rows, with their
+        ``sample_weight`` when ``fit`` got one, and recorded as
+        ``valid_score`` in ``history_``. None watches the validation loss.
+        Needs a validation set (``early_stopping=True`` or a
+        ``validation_mask``), else ``fit`` raises a ValueError.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, noise, batch order and the
         validation split; the same value gives bit-identical models on the
@@ -172,7 +232,8 @@ TRAINING = """\
         state (dropout, noise). The file is written to a temporary file in
         the same directory, synced and renamed, so a kill leaves the previous
         complete checkpoint. ``best.pt`` (same format) holds the epoch with
-        the lowest validation loss (training loss without validation rows).
+        the lowest validation loss (training loss without validation rows;
+        the highest ``valid_score`` with ``scoring``).
         ``partial_fit`` writes no checkpoints. Give each model of a search,
         cross-training or ensemble its own directory.
     resume : bool, default=False
@@ -188,6 +249,15 @@ TRAINING = """\
 """
 
 INPUTS = """\
+    missing_values : float, NaN or None, default=None
+        The marker of a missing numeric value, e.g. ``-999.0`` of the ATLAS
+        Higgs challenge or ``np.nan`` (then NaN is accepted in ``X``; else
+        it is an error). Inside the network a missing value is replaced by
+        its feature's centre (median or mean, computed without the missing
+        values) and, for every feature that has missing values in the
+        training data, a 0/1 indicator is added as an input, so the network
+        sees "missing" as information rather than as an extreme number.
+        None: no value is missing.
     categorical_features : array-like of int, str or bool, or None, default=None
         Columns holding integer category codes (non-negative), as positions,
         names (DataFrame input) or a boolean mask. Each gets a trainable
@@ -213,16 +283,20 @@ ATTRIBUTES = """\
     history_ : list of dict
         One dict per epoch: ``epoch`` (from 1), ``train_loss``,
         ``valid_loss`` (with early stopping or a ``validation_mask``),
-        ``lr``, ``dur`` (seconds).
+        ``valid_score`` (with ``scoring``), ``lr``, ``dur`` (seconds). With
+        ``n_ensemble > 1``, ``train_loss`` is the members' mean loss (what
+        the training minimises) and ``valid_loss`` the loss of their mean
+        prediction (what ``predict`` returns).
     n_iter_ : int
         Number of epochs trained (over all calls with ``warm_start`` or
         ``partial_fit``).
     best_epoch_ : int
-        With ``early_stopping``: the last epoch whose validation loss improved
-        on the best so far by more than ``tol`` (with ``restore_best_weights``
-        the model holds this epoch's weights). Without: the epoch with the
-        lowest validation loss (with a ``validation_mask``) or else training
-        loss.
+        With ``early_stopping``: the last epoch whose validation loss (or
+        ``scoring`` metric) improved on the best so far by more than ``tol``
+        (with ``restore_best_weights`` the model holds this epoch's
+        weights). Without: the epoch with the highest ``valid_score`` or
+        lowest validation loss (with a ``validation_mask``) or else lowest
+        training loss.
     loss_curve_ : list of float
         Training loss per epoch.
 """

@@ -57,6 +57,117 @@ def weighted_mean_std(values: np.ndarray, weights: np.ndarray | None):
     return mean, np.where(std < np.finfo(np.float32).tiny, 0.0, std)
 
 
+# Bound of the smooth clipping behind input_scaling="robust" (in units of the
+# robust σ), as in RealMLP (Holzmüller et al. 2024).
+SMOOTH_CLIP = 3.0
+# Bins per column of num_embedding="piecewise".
+N_BINS = 32
+# Frequencies of num_embedding="periodic": their number per column and the
+# initial scale σ (in units of the scaled input).
+PERIODIC_OPTIONS = {"n_frequencies": 16, "sigma": 0.1}
+# IQR / 1.349 is σ for a Gaussian
+_IQR_TO_SIGMA = 1.0 / 1.3489795003921634
+
+
+def input_constants(
+    values: np.ndarray,
+    weights: np.ndarray | None,
+    kind,
+    missing: np.ndarray | None = None,
+):
+    """Centre and scale of each column for the network's input scaling.
+
+    ``kind``: ``"robust"`` (median and interquartile range / 1.349, the
+    standard deviation where the IQR is 0), ``"standard"`` or True (mean
+    and standard deviation), False (``(None, None)``: no scaling). Both are
+    weighted by ``max(w, 0)`` (unweighted where the positive weights sum to
+    0), so that an integer weight acts as repeated rows; the quantiles are
+    those of the weighted empirical distribution
+    (:func:`weighted_quantiles`).
+    Entries flagged in ``missing`` are left out; a column with no value
+    left gets centre 0 and scale 0 (the layer then uses 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0], [2.0], [3.0], [4.0], [1000.0]])
+    >>> c, s = input_constants(x, None, "robust")
+    >>> float(c[0]), round(float(s[0]), 3)
+    (3.0, 1.483)
+    >>> c, s = input_constants(x, None, "robust", x == 1000.0)
+    >>> float(c[0])
+    2.5
+    """
+    if kind is False or values.shape[1] == 0:
+        return None, None
+    values = np.asarray(values, dtype=np.float64)
+    if kind == "robust":
+        present = np.ones(values.shape, dtype=bool) if missing is None else ~missing
+        if weights is not None:
+            weights = np.clip(weights, 0.0, None)
+            if not weights.sum() > 0:
+                weights = None
+        w = np.ones(values.shape[0]) if weights is None else weights
+        center = np.zeros(values.shape[1])
+        scale = np.zeros(values.shape[1])
+        for j in range(values.shape[1]):
+            keep = present[:, j] & (w > 0)
+            if not keep.any():
+                continue
+            col, wj = values[keep, j], w[keep]
+            q1, center[j], q3 = weighted_quantiles(col, wj, (0.25, 0.5, 0.75))
+            scale[j] = (q3 - q1) * _IQR_TO_SIGMA
+            if scale[j] < np.finfo(np.float32).tiny:
+                mean = np.average(col, weights=wj)
+                scale[j] = np.sqrt(np.average((col - mean) ** 2, weights=wj))
+        return center, np.where(scale < np.finfo(np.float32).tiny, 0.0, scale)
+    if missing is None or not missing.any():
+        return weighted_mean_std(values, weights)
+    w = np.ones(values.shape[0]) if weights is None else np.clip(weights, 0.0, None)
+    w = np.where(missing, 0.0, w[:, None])
+    unweighted = w.sum(axis=0) <= 0
+    w = np.where(unweighted & ~missing, 1.0, w)
+    total = np.maximum(w.sum(axis=0), np.finfo(np.float64).tiny)
+    filled = np.where(missing, 0.0, values)
+    mean = (w * filled).sum(axis=0) / total
+    var = (w * (filled - mean) ** 2).sum(axis=0) / total
+    std = np.sqrt(var)
+    return mean, np.where(std < np.finfo(np.float32).tiny, 0.0, std)
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> list:
+    """Quantiles of the weighted empirical distribution of ``values``.
+
+    The q-quantile is the smallest value whose cumulative weight reaches
+    q of the total (numpy's ``"inverted_cdf"``), the average of the two
+    values where the cumulative weight equals q exactly (as the median of an
+    even number of rows), so that weight k equals the row repeated k times.
+    ``weights`` must be non-negative with a positive sum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weighted_quantiles(np.array([3.0, 1.0, 2.0, 4.0]), np.ones(4), [0.5])
+    [2.5]
+    >>> weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 2.0]),
+    ...                    [0.25, 0.5])
+    [1.5, 2.5]
+    """
+    order = np.argsort(values, kind="stable")
+    v, cum = values[order], np.cumsum(weights[order])
+    total = cum[-1]
+    out = []
+    for q in qs:
+        target = q * total
+        i = int(np.searchsorted(cum, target, side="left"))
+        i = min(i, len(v) - 1)
+        if np.isclose(cum[i], target, rtol=1e-12, atol=0.0) and i + 1 < len(v):
+            out.append(float(0.5 * (v[i] + v[i + 1])))
+        else:
+            out.append(float(v[i]))
+    return out
+
+
 def as_tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     """Zero-copy where possible; a copy for read-only or mismatched arrays."""
     np_dtype = {torch.float32: np.float32, torch.int64: np.int64}[dtype]

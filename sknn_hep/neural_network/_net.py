@@ -85,6 +85,37 @@ class ProgressBar(Callback):
         self.bar_ = None
 
 
+class ValidationScoring(Callback):
+    """Record ``valid_score``: a scikit-learn scorer on the validation rows.
+
+    At each epoch end the estimator (whose ``net_`` is the training net)
+    is scored on the validation rows as :func:`sklearn.metrics.check_scoring`
+    scores it, with their sample weights when given. Runs before early
+    stopping, which can then watch ``valid_score``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator being fitted.
+    scorer : callable
+        ``scorer(estimator, X, y[, sample_weight]) -> float``.
+    X, y, sample_weight
+        The validation rows (``sample_weight`` None: unweighted).
+    """
+
+    def __init__(self, estimator, scorer, X, y, sample_weight=None) -> None:
+        self.estimator = estimator
+        self.scorer = scorer
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+
+    def on_epoch_end(self, net, **kwargs):
+        kw = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
+        score = float(self.scorer(self.estimator, self.X, self.y, **kw))
+        net.history.record("valid_score", score)
+
+
 class TensorNet(NeuralNet):
     """skorch ``NeuralNet`` trained on pre-built tensors (private).
 
@@ -361,7 +392,17 @@ class TensorNet(NeuralNet):
                 out = module.logits_from_scaled(z, cb, split=True)
             else:
                 out = module.logits(xb, cb, split=True)
-            losses = criterion(out, y[start:stop])
+            yb = y[start:stop]
+            if torch.is_tensor(out) and out.dim() == 3:
+                # an ensemble's members (N, k, n_out): each member's loss,
+                # averaged over the members
+                n_rows, k = out.shape[:2]
+                losses = criterion(
+                    out.reshape(n_rows * k, -1), yb.repeat_interleave(k, dim=0)
+                )
+                losses = losses.reshape(n_rows, k).mean(dim=1)
+            else:
+                losses = criterion(out, yb)
             if w is not None:
                 losses = losses * w[start:stop]
             data_sum = losses.sum()

@@ -30,9 +30,13 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         block="plain",
         batch_norm=False,
         dropout=0.0,
-        input_scaling=True,
+        input_scaling="robust",
+        missing_values=None,
+        num_embedding="periodic",
+        num_embedding_dim=8,
+        n_ensemble=8,
         initializer="auto",
-        optimizer="adam",
+        optimizer="adamw",
         lr=1e-3,
         momentum=0.9,
         lr_schedule=None,
@@ -41,15 +45,17 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         lr_patience=5,
         l1=0.0,
         l2=0.0,
+        weight_decay=0.01,
         gradient_penalty=0.0,
         noise_std=0.0,
-        batch_size=256,
+        batch_size="auto",
         max_epochs=100,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         patience=10,
         tol=1e-4,
         restore_best_weights=True,
+        scoring=None,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -73,6 +79,10 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         self.batch_norm = batch_norm
         self.dropout = dropout
         self.input_scaling = input_scaling
+        self.missing_values = missing_values
+        self.num_embedding = num_embedding
+        self.num_embedding_dim = num_embedding_dim
+        self.n_ensemble = n_ensemble
         self.initializer = initializer
         self.optimizer = optimizer
         self.lr = lr
@@ -83,6 +93,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         self.lr_patience = lr_patience
         self.l1 = l1
         self.l2 = l2
+        self.weight_decay = weight_decay
         self.gradient_penalty = gradient_penalty
         self.noise_std = noise_std
         self.batch_size = batch_size
@@ -92,6 +103,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         self.patience = patience
         self.tol = tol
         self.restore_best_weights = restore_best_weights
+        self.scoring = scoring
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -211,6 +223,7 @@ Parameters
 ----------
 """
     + _docs.ARCHITECTURE
+    + _docs.ENSEMBLE
     + _docs.OPTIMISATION
     + _docs.REGULARISATION
     + _docs.TRAINING.replace("{stratified}", "not stratified")

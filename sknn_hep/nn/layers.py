@@ -183,3 +183,112 @@ class Dropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, alpha={self.alpha}"
+
+
+class InputScaling(nn.Module):
+    """Non-trainable input encoding: missing values, scaling, smooth clipping.
+
+    ``forward`` computes, column by column::
+
+        missing = isnan(x) if missing_value is NaN else (x == missing_value)
+        x       = where(missing, center, x)       # a missing value sits at the centre
+        z       = (x - center) / scale
+        z       = z / sqrt(1 + (z / clip)^2)      # if clip is not None
+        out     = [z, missing[:, flag_columns]]   # indicators appended as 0/1
+
+    The smooth clipping (RealMLP's, Holzmüller et al. 2024) is the identity
+    near 0 and bends outliers towards ``±clip`` without a kink, so one
+    extreme event cannot dominate the first layer, while the order of all
+    values is kept.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input columns.
+    center, scale : array-like of shape (n_features,) or None
+        Constants (``None``: 0 and 1). A ``scale`` of 0 is replaced by 1.
+    clip : float or None, default=None
+        Bound of the smooth clipping; None for none.
+    missing_value : float or None, default=None
+        The marker of a missing value (NaN allowed); None: nothing is missing.
+    flag_columns : sequence of int or None, default=None
+        Columns whose missing-value indicator is appended (needs
+        ``missing_value``).
+
+    Attributes
+    ----------
+    n_outputs : int
+        ``n_features + len(flag_columns)``.
+
+    Shape
+    -----
+    ``(N, n_features) -> (N, n_outputs)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = InputScaling(n_features=2, center=[0.0, 1.0], scale=[1.0, 2.0],
+    ...                      clip=3.0, missing_value=-999.0, flag_columns=[1])
+    >>> layer(torch.tensor([[0.0, -999.0], [300.0, 5.0]]))
+    tensor([[0.0000, 0.0000, 1.0000],
+            [2.9999, 1.6641, 0.0000]])
+    """
+
+    def __init__(
+        self,
+        *,
+        n_features: int,
+        center=None,
+        scale=None,
+        clip: float | None = None,
+        missing_value: float | None = None,
+        flag_columns=None,
+    ) -> None:
+        super().__init__()
+        if n_features < 0:
+            raise ValueError(f"n_features must be >= 0, got {n_features}.")
+        if clip is not None and not clip > 0:
+            raise ValueError(f"clip must be None or > 0, got {clip}.")
+        flags = [] if flag_columns is None else [int(j) for j in flag_columns]
+        if flags and missing_value is None:
+            raise ValueError("flag_columns needs a missing_value.")
+        if any(not 0 <= j < n_features for j in flags):
+            raise ValueError(
+                f"flag_columns must index the {n_features} columns, got {flags}."
+            )
+        scale_t = _as_buffer(scale, n_features, "scale", 1.0)
+        scale_t = torch.where(scale_t > 0, scale_t, torch.ones_like(scale_t))
+        self.register_buffer("center", _as_buffer(center, n_features, "center", 0.0))
+        self.register_buffer("inv_scale", 1.0 / scale_t)
+        self.register_buffer("flag_columns", torch.tensor(flags, dtype=torch.int64))
+        self.clip = None if clip is None else float(clip)
+        self.missing_value = None if missing_value is None else float(missing_value)
+        self.n_flags = len(flags)
+        self.n_outputs = n_features + len(flags)
+
+    def missing_mask(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Boolean mask of the missing entries of ``x`` (None: no marker)."""
+        if self.missing_value is None:
+            return None
+        if self.missing_value != self.missing_value:  # NaN
+            return torch.isnan(x)
+        return x == self.missing_value
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        missing = self.missing_mask(x)
+        if missing is not None:
+            x = torch.where(missing, self.center.to(x.dtype), x)
+        z = (x - self.center) * self.inv_scale
+        if self.clip is not None:
+            z = z * torch.rsqrt(1.0 + (z * (1.0 / self.clip)).square())
+        if missing is not None and self.n_flags:
+            flags = missing.index_select(1, self.flag_columns).to(z.dtype)
+            z = torch.cat([z, flags], dim=1)
+        return z
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_features={self.center.numel()}, clip={self.clip}, "
+            f"missing_value={self.missing_value}, "
+            f"n_flags={self.n_flags}"
+        )

@@ -23,7 +23,12 @@ _FUSED = {torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.Adag
 
 
 def make_optimizer_spec(
-    name: str, *, lr: float, momentum: float = 0.9, device: str = "cpu"
+    name: str,
+    *,
+    lr: float,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    device: str = "cpu",
 ) -> tuple[type[torch.optim.Optimizer], dict]:
     """Return ``(optimizer class, keyword arguments)`` for a lecture name.
 
@@ -41,6 +46,11 @@ def make_optimizer_spec(
         Learning rate.
     momentum : float
         Momentum of the ``momentum`` and ``nesterov`` optimizers.
+    weight_decay : float
+        torch's ``weight_decay`` of the optimizer: decoupled from the
+        gradient for ``adamw`` (w ← w − lr·λ·w each step, Loshchilov &
+        Hutter), an L2 term added to the gradient for the others. Applied
+        to every trainable parameter.
     device : str
         Device type the parameters live on (``"cpu"`` or ``"cuda"``).
 
@@ -65,7 +75,7 @@ def make_optimizer_spec(
     if name not in specs:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}.")
     cls, kwargs = specs[name]
-    kwargs = {"lr": float(lr), **kwargs}
+    kwargs = {"lr": float(lr), "weight_decay": float(weight_decay), **kwargs}
     if cls in _FUSED and device in ("cpu", "cuda"):
         kwargs["fused"] = True
     return cls, kwargs
