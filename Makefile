@@ -10,7 +10,7 @@ TORCH_PIP_ARGS ?=
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test docs lint bench bench-quality clean
+.PHONY: install demo test docs lint bench bench-quality bench-defaults clean
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,13 @@ bench: install
 bench-quality: install
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/bench_quality.py --write benchmarks/README.md
+
+# the package's default NeuralClassifier/NeuralRegressor against XGBoost,
+# LightGBM and MLPClassifier/MLPRegressor on five real physics data sets (long;
+# results cached in benchmarks/results/); the table goes to benchmarks/README.md
+bench-defaults: install
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) benchmarks/bench_defaults.py --write benchmarks/README.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

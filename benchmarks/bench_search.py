@@ -49,7 +49,7 @@ from joblib._dask import DaskDistributedBackend
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 
-from sknn_hep.neural_network import NeuralClassifier
+from sknn_hep.neural_network import PLAIN_NETWORK, NeuralClassifier
 from sknn_hep.parallel import torch_threads
 
 GRID = {"n_units": [32, 64], "lr": [1e-3, 1e-2], "dropout": [0.0, 0.1]}
@@ -81,14 +81,14 @@ def _warm_up():
     from sknn_hep.neural_network import NeuralClassifier
 
     X, y = make_classification(n_samples=64, n_features=4, random_state=0)
-    NeuralClassifier(n_layers=1, n_units=4, max_epochs=1).fit(X, y)
+    NeuralClassifier(**PLAIN_NETWORK, n_layers=1, n_units=4, max_epochs=1).fit(X, y)
     return torch.get_num_threads()
 
 
 def make_search(epochs):
     return GridSearchCV(
         NeuralClassifier(
-            n_layers=2, n_units=64, batch_size=256, max_epochs=epochs, random_state=0
+            **PLAIN_NETWORK, n_layers=2, n_units=64, max_epochs=epochs, random_state=0
         ),
         GRID,
         cv=2,

@@ -36,7 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from sknn_hep.neural_network import NeuralClassifier
+from sknn_hep.neural_network import PLAIN_NETWORK, NeuralClassifier
 from sknn_hep.nn import FeedForwardNetwork
 
 
@@ -107,13 +107,13 @@ def bench(n, repeats, epochs, widths, batch_sizes, with_skorch=True):
             pred_t["sknn_hep float32 predict"] = []
             # warm-up: the first training in a process pays one-off costs
             raw_loop(X[:4096], y[:4096], width, batch_size, 1)
-            NeuralClassifier(hidden_layer_sizes=(width,) * 3, max_epochs=1).fit(
-                X[:4096], y[:4096]
-            )
+            NeuralClassifier(
+                **PLAIN_NETWORK, hidden_layer_sizes=(width,) * 3, max_epochs=1
+            ).fit(X[:4096], y[:4096])
             for _ in range(repeats):
                 clf = NeuralClassifier(
+                    **{**PLAIN_NETWORK, "batch_size": batch_size},
                     hidden_layer_sizes=(width,) * 3,
-                    batch_size=batch_size,
                     max_epochs=epochs,
                     random_state=0,
                 )

@@ -55,7 +55,7 @@ from bench_quality import MISSING, balanced_weights, figures  # noqa: E402
 
 from sknn_hep.datasets import HIGGS_FEATURES, load_higgs_challenge  # noqa: E402
 from sknn_hep.ensemble import SeedEnsemble  # noqa: E402
-from sknn_hep.neural_network import NeuralClassifier  # noqa: E402
+from sknn_hep.neural_network import PLAIN_NETWORK, NeuralClassifier  # noqa: E402
 from sknn_hep.preprocessing import (  # noqa: E402
     HIGGS_LOG_COLUMNS,
     LogShiftTransformer,
@@ -167,6 +167,7 @@ ADDED = {"rotmass": list(MASSES)}
 
 #: NeuralClassifier parameters every configuration starts from (the demo's).
 BASE_NET = {
+    **PLAIN_NETWORK,  # the search ran on the plain network of sknn_hep 0.1
     "n_layers": 3,
     "n_units": 128,
     "dropout": 0.1,

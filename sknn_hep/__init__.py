@@ -24,6 +24,6 @@ nn
     torch building blocks (no scikit-learn).
 """
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.2.0.dev0"
 
 __all__ = ["__version__"]

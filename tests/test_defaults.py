@@ -34,8 +34,10 @@ def peaked():
 
 
 # -- the defaults -------------------------------------------------------------
-@pytest.mark.parametrize("cls", [NeuralClassifier, NeuralRegressor])
-def test_documented_defaults(cls):
+@pytest.mark.parametrize(
+    ("cls", "n_ensemble"), [(NeuralClassifier, 8), (NeuralRegressor, 1)]
+)
+def test_documented_defaults(cls, n_ensemble):
     params = cls().get_params()
     assert {
         key: params[key]
@@ -50,18 +52,20 @@ def test_documented_defaults(cls):
             "early_stopping",
             "scoring",
             "missing_values",
+            "patience",
         )
     } == {
         "input_scaling": "robust",
         "num_embedding": "periodic",
         "num_embedding_dim": 8,
-        "n_ensemble": 8,
+        "n_ensemble": n_ensemble,
         "optimizer": "adamw",
         "weight_decay": 0.01,
-        "batch_size": "auto",
+        "batch_size": 256,
         "early_stopping": "auto",
         "scoring": None,
         "missing_values": None,
+        "patience": 6,
     }
 
 
@@ -71,7 +75,7 @@ def test_defaults_learn_a_narrow_window_and_not_noise(peaked):
     clf = NeuralClassifier(random_state=0).fit(X_tr, y_tr)
     auc = roc_auc_score(y_te, clf.predict_proba(X_te)[:, 1])
     # the true window itself scores 0.88 on these test rows (5 % of the labels
-    # are flipped); the plain network of version 0.0 reaches 0.83
+    # are flipped); the plain network of sknn_hep 0.1 reaches 0.83
     assert auc > 0.86
     plain = NeuralClassifier(**PLAIN_NETWORK, random_state=0).fit(X_tr, y_tr)
     assert auc > roc_auc_score(y_te, plain.predict_proba(X_te)[:, 1]) + 0.03
@@ -375,7 +379,7 @@ def test_auto_batch_size():
 
 def test_batch_size_auto_in_fit(peaked):
     X, y = peaked
-    clf = NeuralClassifier(**FAST).fit(X, y)
+    clf = NeuralClassifier(batch_size="auto", **FAST).fit(X, y)
     assert clf.net_.batch_size == 256
     assert NeuralClassifier(batch_size=64, **FAST).fit(X, y).net_.batch_size == 64
     with pytest.raises(ValueError, match="'batch_size' parameter"):

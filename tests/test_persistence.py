@@ -285,3 +285,31 @@ def test_ensembles_record_and_check_versions(data, monkeypatch, kind):
     names = {r.message.estimator_name for r in record if r.category is VersionWarning}
     assert type(model).__name__ in names
     assert np.array_equal(back.predict_proba(X[:, 3:]), model.predict_proba(X[:, 3:]))
+
+
+def test_model_saved_with_0_1_still_predicts():
+    """A 0.1 model (without the parameters and layers added in 0.2) loads,
+    warns, and predicts as it did."""
+    import pickle
+    import warnings
+
+    from sknn_hep.neural_network import PLAIN_NETWORK, NeuralClassifier
+    from sknn_hep.neural_network._base import _ADDED_IN_0_2
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] > 0).astype(int)
+    est = NeuralClassifier(**PLAIN_NETWORK, max_epochs=2, random_state=0).fit(X, y)
+    expected = est.predict_proba(X)
+    # what 0.1 saved: neither the new parameters nor the new module attributes
+    for key in _ADDED_IN_0_2:
+        delattr(est, key)
+    module = est.net_.module_
+    for name in ("num_embedding", "n_ensemble", "n_numeric"):
+        delattr(module, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert loaded.get_params()["num_embedding"] is None
+    assert loaded.get_params()["n_ensemble"] == 1

@@ -62,10 +62,21 @@ PLAIN_NETWORK = {
     "early_stopping": False,
 }
 """Parameters that undo the defaults' pieces: one plain network (the defaults
-of sknn_hep 0.0): mean/σ input scaling, no numeric embedding, no ensemble,
+of sknn_hep 0.1): mean/σ input scaling, no numeric embedding, no ensemble,
 Adam without weight decay, batches of 256, all ``max_epochs`` epochs. For
 :class:`NeuralClassifier` and :class:`NeuralRegressor`:
 ``NeuralClassifier(**PLAIN_NETWORK)``."""
+
+# Parameters added in sknn_hep 0.2, with the values that reproduce the network
+# of a model saved with 0.1 (which lacks them)
+_ADDED_IN_0_2 = {
+    "missing_values": None,
+    "num_embedding": None,
+    "num_embedding_dim": 16,
+    "n_ensemble": 1,
+    "weight_decay": 0.0,
+    "scoring": None,
+}
 
 # Serialises the seeded draws from torch's global generator (initial weights).
 _GLOBAL_RNG_LOCK = threading.Lock()
@@ -170,6 +181,16 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             StrOptions({"auto"}),
         ],
     }
+
+    def __setstate__(self, state):
+        # a model saved with sknn_hep 0.1 predicts as it did (after the
+        # VersionWarning): the parameters added since get their 0.1 behaviour
+        if "net_" in state:
+            names = self._get_param_names()
+            for key, value in _ADDED_IN_0_2.items():
+                if key in names:
+                    state.setdefault(key, value)
+        super().__setstate__(state)
 
     # -- parameter checks beyond the constraints ----------------------------
     def _hidden_sizes(self) -> list[int]:

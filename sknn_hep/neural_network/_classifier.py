@@ -51,11 +51,11 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         weight_decay=0.01,
         gradient_penalty=0.0,
         noise_std=0.0,
-        batch_size="auto",
+        batch_size=256,
         max_epochs=100,
         early_stopping="auto",
         validation_fraction=0.1,
-        patience=10,
+        patience=6,
         tol=1e-4,
         restore_best_weights=True,
         scoring=None,
@@ -303,7 +303,7 @@ Parameters
 ----------
 """
     + _docs.ARCHITECTURE
-    + _docs.ENSEMBLE
+    + _docs.ENSEMBLE.format(n_ensemble=8, ensemble_note="")
     + _docs.OPTIMISATION
     + _docs.REGULARISATION
     + _docs.TRAINING.replace("{stratified}", "stratified by class")
@@ -353,7 +353,7 @@ True
 >>> clf.best_epoch_ <= clf.n_iter_ <= 20
 True
 
-One plain network trained for all its epochs (the defaults of sknn_hep 0.0):
+One plain network trained for all its epochs (the defaults of sknn_hep 0.1):
 
 >>> plain = NeuralClassifier(**PLAIN_NETWORK, max_epochs=20, random_state=0)
 >>> len(plain.fit(X, y).history_)

@@ -36,7 +36,7 @@ ARCHITECTURE = """\
         without a kink and the order of the values is kept (RealMLP,
         Holzmüller et al. 2024). ``"standard"`` or True: mean and standard
         deviation weighted by the positive part of ``sample_weight``, no
-        clipping (the behaviour before version 0.1). False: no scaling.
+        clipping (the default of sknn_hep 0.1). False: no scaling.
     num_embedding : {"periodic", "piecewise"} or None, default="periodic"
         Turn each scaled numeric feature into a small learnt vector before
         the hidden layers (Gorishniy et al., NeurIPS 2022, through the
@@ -58,7 +58,7 @@ ARCHITECTURE = """\
 """
 
 ENSEMBLE = """\
-    n_ensemble : int, default=8
+    n_ensemble : int, default={n_ensemble}
         Train k = ``n_ensemble`` networks at once as a parameter-efficient
         ensemble (TabM-mini, Gorishniy et al., ICLR 2025): the members share
         the hidden layers, each multiplies the network's input by its own
@@ -67,7 +67,7 @@ ENSEMBLE = """\
         prediction is the mean of their logits (classification) or outputs
         (regression). Costs about k times the hidden layers' arithmetic per
         row, far less than k separate networks, and reduces the variance of
-        the prediction. 1: a single network.
+        the prediction. 1: a single network.{ensemble_note}
 """
 
 OPTIMISATION = """\
@@ -123,10 +123,10 @@ REGULARISATION = """\
 """
 
 TRAINING = """\
-    batch_size : int or "auto", default="auto"
+    batch_size : int or "auto", default=256
         Rows per training batch. ``"auto"``: 256 up to 32,767 training rows,
         then n / 64 rounded down to a power of two, at most 1024 (an epoch
-        of about 64 steps on large sets).
+        of about 64 steps on large sets: faster epochs, fewer updates).
     max_epochs : int, default=100
         Epochs per call to ``fit``.
     early_stopping : bool or "auto", default="auto"
@@ -142,7 +142,7 @@ TRAINING = """\
     validation_fraction : float in (0, 1), default=0.1
         Fraction held out with ``early_stopping`` (unless ``fit`` is given a
         ``validation_mask``, which names the validation rows instead).
-    patience : int, default=10
+    patience : int, default=6
         Epochs without improvement before stopping.
     tol : float, default=1e-4
         Minimum decrease of the validation loss (increase of the
@@ -256,8 +256,11 @@ INPUTS = """\
         its feature's centre (median or mean, computed without the missing
         values) and, for every feature that has missing values in the
         training data, a 0/1 indicator is added as an input, so the network
-        sees "missing" as information rather than as an extreme number.
-        None: no value is missing.
+        sees "missing" as information rather than as an extreme number (a
+        missing value at prediction time in a feature that had none in
+        training is still put at the centre, without an indicator). For the
+        numeric features only: categorical columns keep their codes. None:
+        no value is missing.
     categorical_features : array-like of int, str or bool, or None, default=None
         Columns holding integer category codes (non-negative), as positions,
         names (DataFrame input) or a boolean mask. Each gets a trainable

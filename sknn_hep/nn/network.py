@@ -194,6 +194,19 @@ class FeedForwardNetwork(nn.Module):
                 )
             self.head.reset_parameters(init)
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # a network pickled by sknn_hep 0.1: no numeric embedding, no ensemble
+        if not hasattr(self, "num_embedding"):
+            self.num_embedding = None
+        if not hasattr(self, "n_ensemble"):
+            self.n_ensemble = 1
+        if not hasattr(self, "n_numeric"):
+            center = getattr(self.scaler, "center", None)  # 0.1: Standardize
+            self.n_numeric = int(
+                (self.scaler.mean if center is None else center).numel()
+            )
+
     def logits_from_scaled(
         self, z: torch.Tensor, x_cat: torch.Tensor | None = None, *, split=False
     ) -> torch.Tensor | list[torch.Tensor]:
