@@ -371,14 +371,15 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         ).generate_state(2)
 
         train_rows, valid_rows = np.arange(X.shape[0]), None
+        stops_early = self._stops_early(X.shape[0])
         if validation_mask is not None:
             train_rows = np.flatnonzero(~validation_mask)
             valid_rows = np.flatnonzero(validation_mask)
-        elif self._stops_early(X.shape[0]) and not incremental:
+        elif stops_early and not incremental:
             train_rows, valid_rows = self._split(y_model, int(split_seed))
         use_validation = valid_rows is not None
         stop_early = use_validation and (
-            self._stops_early(X.shape[0])
+            stops_early
             or (validation_mask is not None and self.early_stopping == "auto")
         )
         if self.scoring is not None and not use_validation and not incremental:
