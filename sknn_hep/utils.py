@@ -390,3 +390,111 @@ def validate_inputs(
             nan_hint=nan_hint,
         )
     return out
+
+
+NEGATIVE_WEIGHTS_POLICY = (
+    "negative weights are allowed (NLO generators), but the weights of the "
+    "whole set, and of each class, must sum to a positive number"
+)
+
+
+def check_event_weights(sample_weight, X, *, owner, y=None):
+    """Validated float64 event weights under the package's negative-weight policy.
+
+    Events may carry negative weights (NLO generators with negative-weight
+    events): what must be positive is the total, over all rows and, when the
+    class labels ``y`` are given, over the rows of each class. NaN, infinite
+    and wrongly shaped weights are refused with scikit-learn's messages.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or scalar
+        The weights as passed by the user.
+    X : array-like of shape (n_samples, ...)
+        The data the weights belong to (for the length check).
+    owner : str
+        ``"Name.fit"`` or the function's name, for the message.
+    y : array-like of shape (n_samples,) or None
+        Class labels; when given, every class's weights must sum to a
+        positive number.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_event_weights([1.0, -0.5, 2.0], np.zeros((3, 1)), owner="f")
+    array([ 1. , -0.5,  2. ])
+    >>> check_event_weights([1.0, -2.0, 2.0], np.zeros((3, 1)), owner="f",
+    ...                     y=[0, 0, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: The sample_weight passed to f sums to -1 over the events of class 0; ...
+    """
+    from sklearn.utils.validation import _check_sample_weight
+
+    w = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=False
+    )
+    total = float(w.sum())
+    if not total > 0:
+        raise ValueError(
+            f"The sample_weight passed to {owner} sums to {total:g}; the weights "
+            "must sum to a positive number (negative weights are allowed, but "
+            "not an all-zero or net-negative set)."
+        )
+    if y is not None and np.any(w < 0):
+        y = np.asarray(y)
+        if y.ndim == 1:
+            for c in np.unique(y):
+                class_total = float(w[y == c].sum())
+                if not class_total > 0:
+                    raise ValueError(
+                        f"The sample_weight passed to {owner} sums to "
+                        f"{class_total:g} over the events of class {c!r}; "
+                        f"{NEGATIVE_WEIGHTS_POLICY}."
+                    )
+    return w
+
+
+def weighted_quantiles(values, weights, qs) -> list:
+    """Quantiles of the weighted empirical distribution of ``values``.
+
+    The q-quantile is the smallest value whose cumulative weight (values in
+    increasing order) reaches q of the total (numpy's ``"inverted_cdf"``);
+    where the cumulative weight equals q of the total exactly, the average
+    of that value and the next (as the median of an even number of rows), so
+    that weight k equals the row repeated k times. Negative weights are
+    allowed (the total must be positive): the cumulative weight is then not
+    monotonic, and the quantile is the first value where it reaches the
+    target, as a weighted histogram's cumulative sum would give.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weighted_quantiles(np.array([3.0, 1.0, 2.0, 4.0]), np.ones(4), [0.5])
+    [2.5]
+    >>> weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 2.0]),
+    ...                    [0.25, 0.5])
+    [1.5, 2.5]
+    >>> weighted_quantiles(np.array([1.0, 2.0, 3.0, 4.0]),
+    ...                    np.array([1.0, -0.5, 1.0, 1.0]), [0.5])
+    [3.0]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    order = np.argsort(values, kind="stable")
+    v, cum = values[order], np.cumsum(weights[order])
+    total = cum[-1]
+    out = []
+    for q in qs:
+        target = q * total
+        reached = cum >= target * (1 - 1e-12) if target > 0 else cum >= target
+        i = int(np.argmax(reached)) if reached.any() else len(v) - 1
+        if np.isclose(cum[i], target, rtol=1e-12, atol=0.0) and i + 1 < len(v):
+            out.append(float(0.5 * (v[i] + v[i + 1])))
+        else:
+            out.append(float(v[i]))
+    return out

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from sknn_hep.utils import weighted_quantiles
+
 
 def column_label(estimator, j: int) -> str:
     """A column's name if X had names in fit, else ``"column j"``."""
@@ -133,39 +135,6 @@ def input_constants(
     var = (w * (filled - mean) ** 2).sum(axis=0) / total
     std = np.sqrt(var)
     return mean, np.where(std < np.finfo(np.float32).tiny, 0.0, std)
-
-
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> list:
-    """Quantiles of the weighted empirical distribution of ``values``.
-
-    The q-quantile is the smallest value whose cumulative weight reaches
-    q of the total (numpy's ``"inverted_cdf"``), the average of the two
-    values where the cumulative weight equals q exactly (as the median of an
-    even number of rows), so that weight k equals the row repeated k times.
-    ``weights`` must be non-negative with a positive sum.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> weighted_quantiles(np.array([3.0, 1.0, 2.0, 4.0]), np.ones(4), [0.5])
-    [2.5]
-    >>> weighted_quantiles(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 2.0]),
-    ...                    [0.25, 0.5])
-    [1.5, 2.5]
-    """
-    order = np.argsort(values, kind="stable")
-    v, cum = values[order], np.cumsum(weights[order])
-    total = cum[-1]
-    out = []
-    for q in qs:
-        target = q * total
-        i = int(np.searchsorted(cum, target, side="left"))
-        i = min(i, len(v) - 1)
-        if np.isclose(cum[i], target, rtol=1e-12, atol=0.0) and i + 1 < len(v):
-            out.append(float(0.5 * (v[i] + v[i + 1])))
-        else:
-            out.append(float(v[i]))
-    return out
 
 
 def as_tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
