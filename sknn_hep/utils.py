@@ -453,7 +453,7 @@ def check_event_weights(sample_weight, X, *, owner, y=None):
                 if not class_total > 0:
                     raise ValueError(
                         f"The sample_weight passed to {owner} sums to "
-                        f"{class_total:g} over the events of class {c!r}; "
+                        f"{class_total:g} over the events of class {c.tolist()!r}; "
                         f"{NEGATIVE_WEIGHTS_POLICY}."
                     )
     return w
