@@ -16,6 +16,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
 
 from sknn_hep.neural_network import (
     PLAIN_NETWORK,
@@ -23,6 +24,7 @@ from sknn_hep.neural_network import (
     NeuralClassifier,
     NeuralRegressor,
     TrainingDivergedError,
+    _net,
 )
 from sknn_hep.neural_network._checkpoint import (
     BEST_FILE,
@@ -127,13 +129,19 @@ def diverging_data():
     return X, 3.0 * X[:, 0] + rng.normal(size=200)
 
 
-def test_divergence_raises_by_default(diverging_data):
+@pytest.fixture
+def only_non_finite(monkeypatch):
+    """Turn off the explosion check: only NaN/inf losses count as divergence."""
+    monkeypatch.setattr(_net, "EXPLOSION_FACTOR", float("inf"))
+
+
+def test_divergence_raises_by_default(diverging_data, only_non_finite):
     X, y = diverging_data
-    with pytest.raises(TrainingDivergedError, match=r"epoch 5: .*'lr'"):
+    with pytest.raises(TrainingDivergedError, match=r"epoch 5: the train loss is inf"):
         NeuralRegressor(**DIVERGING).fit(X, y)
 
 
-def test_on_divergence_restore_keeps_last_finite_epoch(diverging_data):
+def test_on_divergence_restore_keeps_last_finite_epoch(diverging_data, only_non_finite):
     X, y = diverging_data
     est = NeuralRegressor(**DIVERGING, on_divergence="restore")
     with pytest.warns(UserWarning, match=r"diverged in epoch 5 .*weights of epoch 4"):
@@ -146,6 +154,39 @@ def test_on_divergence_restore_keeps_last_finite_epoch(diverging_data):
     four = NeuralRegressor(**{**DIVERGING, "max_epochs": 4}).fit(X, y)
     np.testing.assert_array_equal(pred, four.predict(X))
     assert _losses(est) == _losses(four)
+
+
+def test_exploding_finite_loss_is_divergence(diverging_data):
+    # the same training explodes (loss 698 against 2.6 at the start) three
+    # epochs before it overflows: caught in epoch 2
+    X, y = diverging_data
+    with pytest.raises(
+        TrainingDivergedError,
+        match=r"epoch 2: the train loss is 698\.1, more than 100 times its value at "
+        r"the start of training \(2\.63\)\. Lower the learning rate 'lr'",
+    ):
+        NeuralRegressor(**DIVERGING).fit(X, y)
+    est = NeuralRegressor(**DIVERGING, on_divergence="restore")
+    with pytest.warns(UserWarning, match=r"diverged in epoch 2 .*weights of epoch 1"):
+        est.fit(X, y)
+    one = NeuralRegressor(**{**DIVERGING, "max_epochs": 1}).fit(X, y)
+    np.testing.assert_array_equal(est.predict(X), one.predict(X))
+
+
+def test_adam_at_huge_lr_is_caught_although_losses_stay_finite():
+    # Adam at lr 1e3: the logits saturate, losses of ~1e3-1e10 that never
+    # overflow; without the explosion check the fit "succeeds" with 0/1
+    # probabilities
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 5))
+    y = (X[:, 0] > 0).astype(int)
+    clf = NeuralClassifier(
+        **PLAIN_NETWORK, lr=1e3, max_epochs=5, random_state=0
+    )
+    with pytest.raises(TrainingDivergedError, match="more than 100 times"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        clf.predict_proba(X)
 
 
 def test_on_divergence_restore_with_nothing_to_restore_raises(diverging_data):

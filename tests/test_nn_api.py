@@ -155,6 +155,185 @@ def test_partial_fit_regressor(binary):
     assert losses[-1] < losses[0]
 
 
+# -- refits honour the parameters set since the network was built ---------------
+
+
+def _lrs(est):
+    return [row["lr"] for row in est.history_]
+
+
+def test_warm_start_uses_new_lr_optimizer_and_penalty(binary):
+    X, y = binary
+    est = NeuralClassifier(**FAST, warm_start=True, random_state=0).fit(X, y)
+    # fine-tuning at a lower rate
+    est.set_params(lr=1e-4, max_epochs=2).fit(X, y)
+    assert _lrs(est)[5:] == [1e-4, 1e-4]
+    assert est.net_.optimizer_.param_groups[0]["lr"] == 1e-4
+    # another optimizer starts fresh, with its own rate
+    est.set_params(optimizer="sgd", lr=0.05).fit(X, y)
+    assert type(est.net_.optimizer_) is torch.optim.SGD
+    assert _lrs(est)[7:] == [0.05, 0.05]
+    # "momentum" is SGD too, but with momentum: it must not stay plain SGD
+    est.set_params(optimizer="momentum", momentum=0.5).fit(X, y)
+    assert est.net_.optimizer_.param_groups[0]["momentum"] == 0.5
+
+
+def test_warm_start_penalty_change_changes_the_training(binary):
+    X, y = binary
+    a = NeuralClassifier(**FAST, warm_start=True, random_state=0).fit(X, y)
+    b = NeuralClassifier(**FAST, warm_start=True, random_state=0).fit(X, y)
+    a.fit(X, y)
+    b.set_params(l2=0.5).fit(X, y)  # a strong penalty shrinks the weights
+    norm = [sum(float(w.square().sum()) for w in _linear_weights(e)) for e in (a, b)]
+    assert norm[1] < 0.9 * norm[0]
+
+
+def test_adding_a_schedule_on_warm_start(binary):
+    X, y = binary
+    est = NeuralClassifier(**FAST, warm_start=True, random_state=0).fit(X, y)
+    # used to raise torch's KeyError 'initial_lr'
+    est.set_params(lr_schedule="step", lr_decay=0.5, lr_step=1, lr=0.01)
+    est.fit(X, y)
+    # the schedule counts the network's epochs (5 done): 0.01 * 0.5**t
+    np.testing.assert_allclose(_lrs(est)[5:], [0.01 * 0.5**t for t in range(5, 10)])
+
+
+def test_partial_fit_uses_new_lr(binary):
+    X, y = binary
+    est = NeuralRegressor(**FAST, random_state=0)
+    est.partial_fit(X, X[:, 0])
+    est.set_params(lr=3e-4)
+    est.partial_fit(X, X[:, 0])
+    assert _lrs(est) == [FAST["lr"], 3e-4]
+
+
+def test_warm_start_refuses_initializer_change(binary):
+    X, y = binary
+    est = NeuralClassifier(**FAST, warm_start=True, random_state=0).fit(X, y)
+    est.set_params(initializer="he_normal")
+    with pytest.raises(ValueError, match=r"'initializer' parameter changed"):
+        est.fit(X, y)
+
+
+# -- a failed fit leaves no garbage ------------------------------------------------
+
+
+def _explode(monkeypatch, epoch):
+    from sknn_hep.neural_network._net import TensorNet
+
+    original = TensorNet._train_epoch
+    calls = []
+
+    def failing(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == epoch:
+            raise RuntimeError("simulated failure")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TensorNet, "_train_epoch", failing)
+
+
+def test_failed_refit_keeps_the_previous_model(binary, monkeypatch):
+    from sknn_hep.neural_network import TrainingDivergedError
+
+    X, y = binary
+    est = NeuralClassifier(**FAST, random_state=0).fit(X, y)
+    proba, history = est.predict_proba(X), est.history_
+    # a diverging refit (SGD at a huge rate)
+    est.set_params(optimizer="sgd", lr=1e4)
+    with pytest.raises(TrainingDivergedError) as info:
+        est.fit(X, y)
+    assert "keeps the model of its previous fit" in str(info.value.__notes__)
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
+    assert est.history_ == history and est.lr == 1e4  # parameters stay as set
+    # any other exception in the middle of the training
+    est.set_params(optimizer="adamw", lr=1e-2)
+    _explode(monkeypatch, 2)
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        est.fit(X, y)
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
+
+
+def test_failed_first_fit_leaves_the_estimator_not_fitted(binary, monkeypatch):
+    X, y = binary
+    est = NeuralClassifier(**FAST, random_state=0)
+    _explode(monkeypatch, 3)
+    with pytest.raises(RuntimeError) as info:
+        est.fit(X, y)
+    assert "it is not fitted" in str(info.value.__notes__)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    assert not hasattr(est, "classes_") and not hasattr(est, "n_features_in_")
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_failed_continuation_restores_weights_optimizer_and_history(
+    binary, monkeypatch, how
+):
+    X, y = binary
+    est = NeuralClassifier(**FAST, random_state=0, warm_start=how == "warm_start")
+    est.fit(X, y)
+    state, proba = _state(est), est.predict_proba(X)
+    moments = {
+        k: v.clone()
+        for k, v in est.net_.optimizer_.state_dict()["state"][0].items()
+        if torch.is_tensor(v)
+    }
+    n_iter, history = est.n_iter_, list(est.net_.history)
+    _explode(monkeypatch, 2 if how == "warm_start" else 1)
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        est.fit(X, y) if how == "warm_start" else est.partial_fit(X, y)
+    after = _state(est)
+    assert all(torch.equal(state[k], after[k]) for k in state)
+    saved = est.net_.optimizer_.state_dict()["state"][0]
+    assert all(torch.equal(moments[k], saved[k]) for k in moments)
+    assert est.n_iter_ == n_iter and list(est.net_.history) == history
+    np.testing.assert_array_equal(est.predict_proba(X), proba)
+    # and it continues as if the failed call had not happened
+    monkeypatch.undo()
+    again = NeuralClassifier(**FAST, random_state=0, warm_start=how == "warm_start")
+    again.fit(X, y)
+    for model in (est, again):
+        model.fit(X, y) if how == "warm_start" else model.partial_fit(X, y)
+    np.testing.assert_array_equal(est.predict_proba(X), again.predict_proba(X))
+
+
+# -- devices ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["cpu:0", "cuda:7", "mps"])
+def test_device_accepts_torch_device_strings(binary, device):
+    X, y = binary
+    est = NeuralClassifier(**FAST, device=device)
+    usable = {
+        "cpu:0": True,
+        "cuda:7": torch.cuda.device_count() > 7,
+        "mps": torch.backends.mps.is_available(),
+    }[device]
+    if usable:
+        est.fit(X, y)
+        where = next(est.net_.module_.parameters()).device
+        assert where.type == torch.device(device).type
+    else:
+        with pytest.raises(ValueError, match=rf"device='{device}', but torch finds"):
+            est.fit(X, y)
+
+
+def test_fitted_model_moves_device_without_refit(binary):
+    X, y = binary
+    est = NeuralClassifier(**FAST, random_state=0).fit(X, y)
+    proba = est.predict_proba(X)
+    target = "cuda" if torch.cuda.is_available() else "cpu:0"
+    est.set_params(device=target)
+    np.testing.assert_allclose(est.predict_proba(X), proba, rtol=1e-5)
+    assert next(est.net_.module_.parameters()).device == torch.device(
+        "cuda:0" if target == "cuda" else "cpu"
+    )
+    est.set_params(device="tpu")
+    with pytest.raises(ValueError, match=r"'device' parameter .* Got 'tpu'"):
+        est.predict(X)
+
+
 # -- regularisation parameters -------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import numbers
 import os
@@ -16,7 +17,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
 )
 from skorch.callbacks import EarlyStopping, LRScheduler, PrintLog, TensorBoard
@@ -35,7 +35,12 @@ from ..nn import (
     make_optimizer_spec,
     quantile_bins,
 )
-from ..utils import encode_categories, resolve_columns, validate_inputs
+from ..utils import (
+    check_event_weights,
+    encode_categories,
+    resolve_columns,
+    validate_inputs,
+)
 from ._checkpoint import Checkpointer, read_checkpoint
 from ._diagnostics import TrainingDiagnostics, diagnostic_rows
 from ._inputs import (
@@ -113,6 +118,7 @@ _ARCHITECTURE = (
     "n_ensemble",
     "categorical_features",
     "embedding_dim",
+    "initializer",
 )
 
 
@@ -165,7 +171,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "restore_best_weights": ["boolean"],
         "random_state": ["random_state"],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "device": [str],
         "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
         "warm_start": ["boolean"],
         "inference_dtype": [StrOptions({"float64", "float32"})],
@@ -229,12 +235,34 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         return int(self.batch_size)
 
     def _device(self) -> str:
+        """The torch device string of ``device`` ("auto" resolved), checked."""
+        name = type(self).__name__
         if self.device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
-        if self.device == "cuda" and not torch.cuda.is_available():
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, ValueError, TypeError):
             raise ValueError(
-                f"{type(self).__name__} was given device='cuda', but torch finds no "
-                "CUDA device here. Use device='cpu' or device='auto'."
+                f"The 'device' parameter of {name} must be 'auto' or a torch device "
+                "string such as 'cpu', 'cuda', 'cuda:1' or 'mps'. Got "
+                f"{self.device!r} instead."
+            ) from None
+        if device.type == "cuda":
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if count == 0:
+                raise ValueError(
+                    f"{name} was given device={self.device!r}, but torch finds no "
+                    "CUDA device here. Use device='cpu' or device='auto'."
+                )
+            if device.index is not None and device.index >= count:
+                raise ValueError(
+                    f"{name} was given device={self.device!r}, but torch finds "
+                    f"{count} CUDA device(s) here (cuda:0 to cuda:{count - 1})."
+                )
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(
+                f"{name} was given device={self.device!r}, but torch finds no MPS "
+                "(Apple GPU) device here. Use device='cpu' or device='auto'."
             )
         return self.device
 
@@ -265,6 +293,42 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         )
 
     def _fit(self, *args, **kwargs):
+        """Train; a fit that fails leaves the estimator as it was before.
+
+        On any exception (a :class:`TrainingDivergedError`, a bad input found
+        late, an error in a callback, a ``KeyboardInterrupt`` outside the
+        epochs), the estimator's attributes are put back: a first fit leaves
+        it not fitted, a refit keeps the previous model, and a continued
+        network (``warm_start``, ``partial_fit``) gets back its weights,
+        optimizer state and history. The exception carries a note saying so.
+        """
+        previous = dict(self.__dict__)
+        net = previous.get("net_")
+        continued = (
+            net is not None
+            and (kwargs.get("incremental") or self.warm_start)
+            and not self.resume
+        )
+        saved = _net_state(net) if continued else None
+        try:
+            return self._fit_run(*args, **kwargs)
+        except BaseException as exc:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            if saved is not None:
+                _restore_net_state(net, saved)
+            name = type(self).__name__
+            exc.add_note(
+                f"{name} is unchanged by this failed fit: "
+                + (
+                    "it keeps the model of its previous fit."
+                    if net is not None
+                    else "it is not fitted."
+                )
+            )
+            raise
+
+    def _fit_run(self, *args, **kwargs):
         self.__dict__.pop("mlflow_run_id_", None)
         if self.mlflow_experiment is None:
             return self._fit_network(*args, **kwargs)
@@ -310,16 +374,12 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         if validation_mask is not None:
             validation_mask = _check_validation_mask(validation_mask, X.shape[0], name)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=False
+            sample_weight = check_event_weights(
+                sample_weight,
+                X,
+                owner=f"{name}.fit",
+                y=y if self._is_classifier_like else None,
             )
-            total = float(sample_weight.sum())
-            if not total > 0:
-                raise ValueError(
-                    f"The sample_weight passed to {name}.fit sums to {total:g}; the "
-                    "weights must sum to a positive number (negative weights are "
-                    "allowed, but not an all-zero or net-negative set)."
-                )
         y_model, n_outputs = self._prepare_targets(
             y, first=first, classes=classes, sample_weight=sample_weight
         )
@@ -419,8 +479,10 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             self._architecture = {
                 k: getattr(self, k) for k in _ARCHITECTURE if k in self.get_params()
             }
+            self._optimizer_built = self.optimizer
         else:
             self.net_.seed = int(torch_seed)
+            self._refresh_training_params(device)
         self.net_.batch_size = self._batch_size(len(train_rows))
         epochs = 1 if incremental else int(self.max_epochs)
         self.net_.callbacks = self._callbacks(
@@ -452,7 +514,8 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             # The initial weights are the one draw from torch's global
             # generator: seeded, under a lock so that fits in parallel threads
             # cannot interleave, and the caller's generator state is restored.
-            cuda = [torch.device(device).index or 0] if device == "cuda" else []
+            where = torch.device(device)
+            cuda = [where.index or 0] if where.type == "cuda" else []
             with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=cuda):
                 torch.manual_seed(int(torch_seed))
                 self.net_.initialize()
@@ -588,6 +651,65 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                     f"{new!r} since the network was built. Set warm_start=False (or "
                     "call fit) to train a new network."
                 )
+
+    def _refresh_training_params(self, device: str) -> None:
+        """Give a continued network (warm_start, partial_fit) today's parameters.
+
+        The optimizer's hyperparameters (``lr``, ``momentum``,
+        ``weight_decay``), the penalties (``l1``, ``l2``,
+        ``gradient_penalty``), ``noise_std`` and the loss are set to the
+        estimator's current values; the optimizer keeps its state (moments)
+        unless ``optimizer`` names another one, which then starts fresh.
+        ``lr`` is also the rate a learning-rate schedule starts from.
+        """
+        net = self.net_
+        self._move_to(device)
+        opt_cls, opt_kwargs = make_optimizer_spec(
+            self.optimizer,
+            lr=self.lr,
+            momentum=self.momentum,
+            weight_decay=float(self.weight_decay),
+            device=device,
+        )
+        built_with = getattr(self, "_optimizer_built", None)
+        for key in [k for k in vars(net) if k.startswith("optimizer__")]:
+            delattr(net, key)
+        for key, value in opt_kwargs.items():
+            setattr(net, f"optimizer__{key}", value)
+        net.lr = float(self.lr)
+        if net.optimizer is not opt_cls or (
+            built_with is not None and built_with != self.optimizer
+        ):
+            net.optimizer = opt_cls
+            net.initialize_optimizer()
+        else:
+            for group in net.optimizer_.param_groups:
+                for key, value in opt_kwargs.items():
+                    if key in group and key != "fused":
+                        group[key] = value
+        for group in net.optimizer_.param_groups:
+            # the rate a schedule (added or kept) starts from
+            group["initial_lr"] = float(self.lr)
+        self._optimizer_built = self.optimizer
+        net.l1, net.l2 = float(self.l1), float(self.l2)
+        net.gradient_penalty = float(self.gradient_penalty)
+        noise = getattr(net.module_, "noise", None)
+        if noise is not None:
+            noise.std = float(self.noise_std)
+        net.criterion = self._make_criterion()
+        net.initialize_criterion()
+
+    def _move_to(self, device: str) -> None:
+        """Move the fitted network to ``device`` (a torch device string)."""
+        net = self.net_
+        if _same_device(net.device, device):
+            return
+        net.device = device
+        net.module_.to(device)
+        net.criterion_.to(device)
+        # loading its own state moves the optimizer's moments next to the
+        # parameters (torch keeps "step" where the optimizer needs it)
+        net.optimizer_.load_state_dict(net.optimizer_.state_dict())
 
     def _split(self, y_model, seed):
         rows = np.arange(len(y_model))
@@ -812,6 +934,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
     # -- prediction ----------------------------------------------------------
     def _network_output(self, X, *, logits: bool) -> np.ndarray:
         check_is_fitted(self, "net_")
+        self._move_to(self._device())
         X = validate_inputs(
             self,
             X,
@@ -842,6 +965,30 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         # With categorical features the inputs must hold integer codes.
         tags.input_tags.categorical = self.categorical_features is not None
         return tags
+
+
+def _same_device(a, b) -> bool:
+    """Whether two torch device specs name the same device ("cuda" = "cuda:0")."""
+    a, b = torch.device(a), torch.device(b)
+    return a.type == b.type and (a.index or 0) == (b.index or 0)
+
+
+def _net_state(net) -> dict:
+    """What a continued fit changes in ``net``, to put back if it fails."""
+    return {
+        "attributes": dict(net.__dict__),
+        "module": copy.deepcopy(net.module_.state_dict()),
+        "optimizer": copy.deepcopy(net.optimizer_.state_dict()),
+        "history": copy.deepcopy(net.history),
+    }
+
+
+def _restore_net_state(net, saved: dict) -> None:
+    net.__dict__.clear()
+    net.__dict__.update(saved["attributes"])
+    net.module_.load_state_dict(saved["module"])
+    net.optimizer_.load_state_dict(saved["optimizer"])
+    net.history = saved["history"]
 
 
 def _scorer(scoring):

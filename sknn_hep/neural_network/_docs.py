@@ -167,8 +167,12 @@ TRAINING = """\
         Seeds weight initialisation, dropout, noise, batch order and the
         validation split; the same value gives bit-identical models on the
         CPU. torch's global random state is left as it was.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
-        Where to train and predict; ``"auto"`` picks CUDA when available.
+    device : str, default="cpu"
+        Where to train and predict: any torch device string (``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``, ``"mps"``) or ``"auto"`` (CUDA when
+        available, else the CPU). A fitted model moves to another device
+        without refitting: ``set_params(device=...)``, and the next
+        ``predict`` (or continued fit) runs there.
     verbose : {0, 1, 2}, default=0
         0 silent; 1 a tqdm progress bar over the epochs with the latest
         train/valid loss; 2 one table line per epoch.

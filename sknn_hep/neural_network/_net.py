@@ -31,9 +31,22 @@ if TYPE_CHECKING:
 # Inference runs in cache-sized chunks (faster than one large batch).
 PREDICT_BATCH_SIZE = 4096
 
+# A train loss more than this many times its reference (the loss at the start
+# of training, at least 1) counts as diverged: the weights exploded although
+# the loss stayed finite (e.g. Adam at lr 1e3: losses of 1e10, saturated
+# outputs). Losses are in the network's own units (standardised regression
+# targets, cross-entropies), where a fresh network starts near 1.
+EXPLOSION_FACTOR = 100.0
+# rows of the training data the reference loss is measured on
+REFERENCE_ROWS = 2048
+
 
 class TrainingDivergedError(FloatingPointError):
-    """The training loss became NaN or infinite."""
+    """The training loss became NaN or infinite, or exploded.
+
+    Exploded: more than :data:`EXPLOSION_FACTOR` times its value at the start
+    of training.
+    """
 
 
 @dataclass
@@ -197,6 +210,7 @@ class TensorNet(NeuralNet):
         self.notify("on_train_begin", X=None, y=None)
         if resume is not None:
             self._load_loop_state(resume, generators, checkpointer)
+        reference = self._reference_loss(train)
         finite = None
         if on_divergence == "restore" and len(self.history):
             finite = self._snapshot()
@@ -209,12 +223,14 @@ class TensorNet(NeuralNet):
                 self.history.record("train_loss", train_loss)
                 if valid is not None:
                     self.history.record("valid_loss", self.evaluate_loss(valid))
-                if on_divergence == "restore" and not self._losses_finite():
-                    self._restore_finite(finite, epoch)
+                problem = self._divergence(reference)
+                if problem is not None and on_divergence == "restore":
+                    self._restore_healthy(finite, epoch, problem)
                     if checkpointer is not None:
                         checkpointer.save(self, generators, finished=True)
                     break
-                self._check_finite(epoch)
+                if problem is not None:
+                    raise self._diverged_error(epoch, problem)
                 try:
                     self.notify("on_epoch_end", dataset_train=None, dataset_valid=None)
                 except KeyboardInterrupt:
@@ -254,12 +270,48 @@ class TensorNet(NeuralNet):
         if row and ("train_loss" not in row or (has_valid and "valid_loss" not in row)):
             del self.history[-1]
 
-    def _losses_finite(self) -> bool:
+    def _reference_loss(self, train: TensorData) -> float:
+        """The scale a train loss is compared with to detect an explosion.
+
+        The unweighted loss of the network as it starts this training, on
+        the first :data:`REFERENCE_ROWS` training rows, or the first epoch's
+        train loss of a continued network when larger, and at least 1.
+        """
+        n = min(len(train), REFERENCE_ROWS)
+        sub = TensorData(
+            x=train.x[:n],
+            x_cat=train.x_cat[:n] if train.x_cat is not None else None,
+            y=train.y[:n],
+        )
+        values = [1.0]
+        start = self._mean_loss(sub) if n else float("nan")
+        if math.isfinite(start):
+            values.append(abs(start))
+        if len(self.history) and "train_loss" in self.history[0]:
+            first = self.history[0, "train_loss"]
+            if math.isfinite(first):
+                values.append(abs(first))
+        return max(values)
+
+    def _divergence(self, reference: float) -> str | None:
+        """What is wrong with the last epoch's losses, or None."""
         row = self.history[-1]
-        return all(
-            math.isfinite(row[key])
-            for key in ("train_loss", "valid_loss")
-            if key in row
+        for key in ("train_loss", "valid_loss"):
+            if key in row and not math.isfinite(row[key]):
+                return f"the {key.replace('_', ' ')} is {row[key]}"
+        loss = row["train_loss"]
+        if loss > EXPLOSION_FACTOR * reference:
+            return (
+                f"the train loss is {loss:.4g}, more than {EXPLOSION_FACTOR:g} times "
+                f"its value at the start of training ({reference:.4g})"
+            )
+        return None
+
+    def _diverged_error(self, epoch: int, problem: str) -> TrainingDivergedError:
+        return TrainingDivergedError(
+            f"Training diverged in epoch {epoch}: {problem}. Lower the learning "
+            f"rate 'lr' (currently {self.optimizer_.param_groups[0]['lr']:g}) or "
+            "check the inputs for extreme or non-finite values."
         )
 
     def _snapshot(self) -> dict:
@@ -269,30 +321,23 @@ class TensorNet(NeuralNet):
             "epoch": int(self.history[-1, "epoch"]),
         }
 
-    def _restore_finite(self, finite: dict | None, epoch: int) -> None:
+    def _restore_healthy(self, finite: dict | None, epoch: int, problem: str) -> None:
         if finite is None:
-            try:
-                self._check_finite(epoch)
-            except TrainingDivergedError as exc:
-                raise TrainingDivergedError(
-                    f"{exc} With on_divergence='restore' there was no earlier "
-                    "epoch with finite losses to restore."
-                ) from None
-        row = self.history[-1]
-        bad = ", ".join(
-            f"{key.replace('_', ' ')} {row[key]}"
-            for key in ("train_loss", "valid_loss")
-            if key in row and not math.isfinite(row[key])
-        )
+            raise TrainingDivergedError(
+                f"{self._diverged_error(epoch, problem)} With on_divergence="
+                "'restore' there was no earlier epoch with healthy losses to "
+                "restore."
+            )
         self.module_.load_state_dict(finite["module"])
         self.optimizer_.load_state_dict(finite["optimizer"])
         del self.history[-1]
         warnings.warn(
-            f"Training diverged in epoch {epoch} ({bad}); training stopped and the "
-            f"weights of epoch {finite['epoch']}, the last with finite losses, were "
-            "restored (on_divergence='restore'). Lower the learning rate 'lr' "
-            f"(currently {self.optimizer_.param_groups[0]['lr']:g}) or check the "
-            "inputs for extreme or non-finite values.",
+            f"Training diverged in epoch {epoch} ({problem}); training stopped and "
+            f"the weights of epoch {finite['epoch']}, the last with healthy "
+            "(finite, not exploding) losses, were restored (on_divergence="
+            "'restore'). Lower the learning rate 'lr' (currently "
+            f"{self.optimizer_.param_groups[0]['lr']:g}) or check the inputs for "
+            "extreme or non-finite values.",
             UserWarning,
             stacklevel=3,
         )
@@ -331,17 +376,6 @@ class TensorNet(NeuralNet):
         return any(
             isinstance(cb, EarlyStopping) and cb.load_best for _, cb in self.callbacks_
         )
-
-    def _check_finite(self, epoch: int) -> None:
-        row = self.history[-1]
-        for key in ("train_loss", "valid_loss"):
-            if key in row and not math.isfinite(row[key]):
-                raise TrainingDivergedError(
-                    f"Training diverged in epoch {epoch}: the {key.replace('_', ' ')} "
-                    f"is {row[key]}. Lower the learning rate 'lr' (currently "
-                    f"{self.optimizer_.param_groups[0]['lr']:g}) or check the "
-                    "inputs for extreme or non-finite values."
-                )
 
     def _penalty(self) -> torch.Tensor | None:
         if not (self.l1 or self.l2):
@@ -465,6 +499,9 @@ class TensorNet(NeuralNet):
 
     def evaluate_loss(self, data: TensorData) -> float:
         """Weighted mean loss ``Σ w ℓ / Σ w`` on ``data`` in evaluation mode."""
+        return self._mean_loss(data)
+
+    def _mean_loss(self, data: TensorData) -> float:
         out = self.forward_tensors(data.x, data.x_cat, logits=True)
         with torch.inference_mode():
             losses = self.criterion_(out, data.y)

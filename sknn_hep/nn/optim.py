@@ -52,7 +52,7 @@ def make_optimizer_spec(
         Hutter), an L2 term added to the gradient for the others. Applied
         to every trainable parameter.
     device : str
-        Device type the parameters live on (``"cpu"`` or ``"cuda"``).
+        torch device the parameters live on (``"cpu"``, ``"cuda:1"``, ...).
 
     Examples
     --------
@@ -76,6 +76,6 @@ def make_optimizer_spec(
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}.")
     cls, kwargs = specs[name]
     kwargs = {"lr": float(lr), "weight_decay": float(weight_decay), **kwargs}
-    if cls in _FUSED and device in ("cpu", "cuda"):
+    if cls in _FUSED and torch.device(device).type in ("cpu", "cuda"):
         kwargs["fused"] = True
     return cls, kwargs
