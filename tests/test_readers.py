@@ -1,3 +1,5 @@
+import re
+
 import awkward as ak
 import h5py
 import numpy as np
@@ -173,3 +175,69 @@ def test_read_hdf5_plain_h5py_datasets(tmp_path):
         read_hdf5(path, "jets")
     with pytest.raises(ValueError, match=r"no group or dataset 'muons'.*'jets'"):
         read_hdf5(path, "muons")
+
+
+# ------------------------------------------------ HDF5 files from others
+class _Payload:
+    """Unpickles into ``open(marker, "w")``: creates the marker file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_read_hdf5_refuses_pickled_object_column(tmp_path):
+    pytest.importorskip("tables")
+    marker = tmp_path / "ran"
+    path = tmp_path / "evil.h5"
+    frame = pd.DataFrame({"x": [1.0, 2.0], "evil": [_Payload(marker), "b"]})
+    with pytest.warns(pd.errors.PerformanceWarning):
+        frame.to_hdf(path, key="table", format="fixed")
+    assert not marker.exists()
+    with pytest.raises(ValueError) as info:
+        read_hdf5(path)
+    message = str(info.value)
+    assert "evil.h5" in message and "/table/block1_values" in message
+    assert "allow_pickle=True" in message
+    assert not marker.exists()  # nothing was unpickled
+    with pytest.raises(ValueError, match="allow_pickle=True"):
+        read_hdf5(path, "table", columns=["x"])  # reading only 'x' unpickles too
+    assert not marker.exists()
+
+
+def test_read_hdf5_refuses_pickled_attribute(tmp_path, jets_frame):
+    pytest.importorskip("tables")
+    import pickle
+
+    marker = tmp_path / "ran"
+    path = tmp_path / "evil.h5"
+    jets_frame.to_hdf(path, key="table", format="table")
+    # PyTables unpickles every string attribute that ends in "." when the
+    # node's attributes are read, before pandas looks at the data
+    with h5py.File(path, "r+") as f:
+        f["table"].attrs["info"] = np.bytes_(pickle.dumps(_Payload(marker), 0))
+    with pytest.raises(ValueError, match=r"attribute 'info' of '/table'") as info:
+        read_hdf5(path)
+    assert re.search(r"calls (io|builtins)\.open:", str(info.value))
+    assert "allow_pickle=True" in str(info.value)
+    assert not marker.exists()
+
+
+def test_read_hdf5_allow_pickle_opt_in_and_plain_tables_still_read(tmp_path):
+    pytest.importorskip("tables")
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "label": ["s", "b", "s"]})
+    path = tmp_path / "strings.h5"
+    frame.to_hdf(path, key="fixed", format="fixed")  # strings: a pickled column
+    with pytest.raises(ValueError, match=r"format='table'"):
+        read_hdf5(path)
+    pd.testing.assert_frame_equal(read_hdf5(path, allow_pickle=True), frame)
+    # format="table" stores strings as fixed-width bytes: no pickle, read as is,
+    # and so are numeric and categorical columns
+    frame["c"] = pd.Categorical(["u", "v", "u"])
+    frame["n"] = np.arange(3)
+    frame.to_hdf(tmp_path / "table.h5", key="t", format="table")
+    pd.testing.assert_frame_equal(read_hdf5(tmp_path / "table.h5"), frame)
+    with pytest.raises(ValueError, match="'allow_pickle' parameter of read_hdf5"):
+        read_hdf5(path, allow_pickle="yes")

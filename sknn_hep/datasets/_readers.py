@@ -6,8 +6,10 @@ uproot/awkward and PyTables/h5py are optional: install ``sknn-hep[root]`` or
 
 from __future__ import annotations
 
+import io
 import numbers
 import os
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -229,7 +231,16 @@ def read_root(
 # --------------------------------------------------------------------------
 # HDF5
 # --------------------------------------------------------------------------
-def read_hdf5(path, key=None, *, columns=None, target=None, start=None, stop=None):
+def read_hdf5(
+    path,
+    key=None,
+    *,
+    columns=None,
+    target=None,
+    start=None,
+    stop=None,
+    allow_pickle=False,
+):
     """Read a pandas-HDF5 table (or plain HDF5 datasets) into a DataFrame.
 
     Made for files like the public top-tagging data set (a pandas table with
@@ -254,6 +265,11 @@ def read_hdf5(path, key=None, *, columns=None, target=None, start=None, stop=Non
         A column to return separately as ``y``, e.g. ``"is_signal_new"``.
     start, stop : int or None, default=None
         Read only rows ``start:stop``.
+    allow_pickle : bool, default=False
+        Read pandas tables that hold pickled Python objects. Unpickling runs
+        code named in the file, so a crafted file runs whatever its author
+        chose; leave it False for files from others (as for
+        :func:`numpy.load`). See Notes.
 
     Returns
     -------
@@ -268,7 +284,9 @@ def read_hdf5(path, key=None, *, columns=None, target=None, start=None, stop=Non
         If ``path`` is not a file.
     ValueError
         For a key or column that is not in the file (the message lists those
-        there) or a bad parameter.
+        there) or a bad parameter; with ``allow_pickle=False``, for a pandas
+        table that holds pickled objects (the message names the file, the
+        node and, for an attribute, the Python object it would call).
     ImportError
         If PyTables or h5py is not installed (``pip install sknn-hep[hdf5]``).
 
@@ -276,6 +294,25 @@ def read_hdf5(path, key=None, *, columns=None, target=None, start=None, stop=Non
     --------
     read_root : The same for ROOT trees.
     make_top_jets : Simulated jets with the same columns.
+
+    Notes
+    -----
+    pandas reads its HDF5 files through PyTables, which unpickles two kinds
+    of content: the columns of ``object`` dtype of a ``format="fixed"``
+    table (strings too: they are written as a pickled array, in a
+    variable-length node with an ``object`` pseudo-atom), and node
+    attributes that are pickles (pandas keeps its table metadata, lists of
+    column names, as pickles of plain data). Before pandas opens the file,
+    ``read_hdf5`` inspects it with h5py, which never unpickles. With
+    ``allow_pickle=False`` it refuses a table with an ``object`` node and
+    any attribute whose pickle would import a Python object (a class or a
+    function: the only way a pickle runs code); pickles of plain data
+    (lists, dicts, strings, numbers) are read as before. Numeric, boolean,
+    categorical and ``format="table"`` string columns hold no pickle, so
+    the usual files read with the default. To read a ``format="fixed"``
+    file with text columns that you trust, pass ``allow_pickle=True``, or
+    write it with ``format="table"``. Plain HDF5 files (h5py, no pandas
+    metadata) hold no pickles.
 
     Examples
     --------
@@ -310,13 +347,20 @@ def read_hdf5(path, key=None, *, columns=None, target=None, start=None, stop=Non
             f"The 'target' parameter of {owner} must be a str or None. "
             f"Got {target!r} instead."
         )
+    if not isinstance(allow_pickle, (bool, np.bool_)):
+        raise ValueError(
+            f"The 'allow_pickle' parameter of {owner} must be a bool. "
+            f"Got {allow_pickle!r} instead."
+        )
 
     h5py = _import("h5py", "hdf5", owner)
     with h5py.File(path, "r") as handle:
         is_pandas = _pandas_keys(handle)
     if is_pandas:
         _import("tables", "hdf5", owner)
-        frame = _read_pandas(path, key, is_pandas, start, stop, owner)
+        frame = _read_pandas(
+            h5py, path, key, is_pandas, start, stop, owner, allow_pickle
+        )
     else:
         frame = _read_h5py(h5py, path, key, start, stop, owner)
 
@@ -344,10 +388,12 @@ def _pandas_keys(handle):
             keys.append("/" + name)
 
     handle.visititems(visit)
-    return keys
+    # a categorical column of a format="table" table keeps its categories in
+    # a pandas table of its own below it ("<key>/meta/..."): not a table to read
+    return [k for k in keys if not any(k.startswith(o + "/") for o in keys)]
 
 
-def _read_pandas(path, key, keys, start, stop, owner):
+def _read_pandas(h5py, path, key, keys, start, stop, owner, allow_pickle):
     if key is None:
         if len(keys) != 1:
             raise ValueError(
@@ -360,7 +406,114 @@ def _read_pandas(path, key, keys, start, stop, owner):
             f"The 'key' parameter of {owner}: no table {key!r} in {path!r}; the "
             f"file holds {_listing(keys)}."
         )
+    if not allow_pickle:
+        _refuse_pickles(h5py, path, "/" + key.lstrip("/"), owner)
     return pd.read_hdf(path, key=key, start=start, stop=stop)
+
+
+class PickledDataError(ValueError):
+    """A pandas-HDF5 file holds pickles, refused with ``allow_pickle=False``."""
+
+
+class _ImportsObject(Exception):
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
+
+
+class _NoImports(pickle.Unpickler):
+    """Unpickles plain data only: any class or function named stops it."""
+
+    def find_class(self, module, name):
+        raise _ImportsObject(f"{module}.{name}")
+
+
+def _imported_object(value: bytes):
+    """The object a pickle in ``value`` would import (and call), or None.
+
+    Runs the pickle with every import refused: without an imported callable
+    a pickle builds plain data only, so the names found here are exactly
+    the code the real ``pickle.loads`` could run. ``latin1`` decodes every
+    byte string, as PyTables's fallback does, so the whole pickle is seen.
+    A value that is not a pickle fails here as it fails in ``pickle.loads``,
+    before anything is imported.
+    """
+    try:
+        _NoImports(io.BytesIO(value), encoding="latin1").load()
+    except _ImportsObject as exc:
+        return exc.name
+    except Exception:  # noqa: BLE001 - not a (complete) pickle: nothing to run
+        return None
+    return None
+
+
+def _attribute_strings(value):
+    """The byte strings in an attribute value that PyTables may unpickle."""
+    items = value.ravel().tolist() if isinstance(value, np.ndarray) else [value]
+    for item in items:
+        if isinstance(item, str):
+            item = item.encode("utf-8", "surrogateescape")
+        if isinstance(item, (bytes, np.bytes_)):
+            item = bytes(item).rstrip(b"\x00")
+            # PyTables tries pickle.loads on every string that ends in "."
+            if item.endswith(b".") and item not in (b"0", b"0."):
+                yield item
+
+
+def _refuse_pickles(h5py, path, key, owner):
+    """Raise if reading ``key`` of ``path`` with pandas would unpickle code.
+
+    Attributes are checked on every node of the file (PyTables reads all
+    attributes of each node it opens, and opens the parents of ``key``);
+    ``object`` nodes (pickled arrays) below ``key``, which pandas reads.
+    """
+    hint = (
+        "Unpickling runs code named in the file. Pass allow_pickle=True only "
+        "if you trust the file"
+    )
+    with h5py.File(path, "r") as handle:
+        nodes = [("/", handle)]
+        handle.visititems(lambda name, obj: nodes.append(("/" + name, obj)))
+        for name, node in nodes:
+            for attr in node.attrs:
+                try:
+                    value = node.attrs[attr]
+                except Exception as exc:  # noqa: BLE001 - h5py cannot decode it
+                    raise PickledDataError(
+                        f"{owner}: cannot check the attribute {attr!r} of "
+                        f"{name!r} in {path!r} for pickled code ({exc}). {hint}."
+                    ) from None
+                for text in _attribute_strings(value):
+                    imported = _imported_object(text)
+                    if imported is not None:
+                        raise PickledDataError(
+                            f"{owner}: the attribute {attr!r} of {name!r} in "
+                            f"{path!r} is a pickle that calls {imported}: "
+                            f"reading the file would run it. {hint}."
+                        )
+            inside = name == key or name.startswith(key.rstrip("/") + "/")
+            if inside and isinstance(node, h5py.Dataset) and _is_object_node(node):
+                raise PickledDataError(
+                    f"{owner}: the table {key!r} in {path!r} holds pickled "
+                    f"Python objects in node {name!r} (a column of object "
+                    "dtype, e.g. text, written with format='fixed'). "
+                    f"{hint}, or write the table with format='table'."
+                )
+
+
+def _is_object_node(node) -> bool:
+    """Whether PyTables reads this dataset as pickled objects (ObjectAtom)."""
+
+    def text(attr):
+        value = node.attrs.get(attr)
+        if isinstance(value, (bytes, np.bytes_)):
+            return bytes(value).decode("latin1")
+        return value if isinstance(value, str) else None
+
+    if text("CLASS") != "VLARRAY":
+        return False
+    # PSEUDOATOM since PyTables 1.3; FLAVOR in files of format 1.x
+    return text("PSEUDOATOM") == "object" or text("FLAVOR") == "Object"
 
 
 def _read_h5py(h5py, path, key, start, stop, owner):
