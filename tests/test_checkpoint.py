@@ -1,6 +1,7 @@
 """Recovery from failures: divergence (``on_divergence``), Ctrl-C, and
 checkpoints with ``resume`` after a crash or a SIGKILL."""
 
+import io
 import json
 import os
 import re
@@ -29,7 +30,9 @@ from sknn_hep.neural_network import (
 from sknn_hep.neural_network._checkpoint import (
     BEST_FILE,
     CHECKPOINT_FILE,
+    _seal,
     read_checkpoint,
+    read_checkpoint_file,
 )
 from sknn_hep.neural_network._net import TensorNet
 
@@ -180,9 +183,7 @@ def test_adam_at_huge_lr_is_caught_although_losses_stay_finite():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(400, 5))
     y = (X[:, 0] > 0).astype(int)
-    clf = NeuralClassifier(
-        **PLAIN_NETWORK, lr=1e3, max_epochs=5, random_state=0
-    )
+    clf = NeuralClassifier(**PLAIN_NETWORK, lr=1e3, max_epochs=5, random_state=0)
     with pytest.raises(TrainingDivergedError, match="more than 100 times"):
         clf.fit(X, y)
     with pytest.raises(NotFittedError):
@@ -343,7 +344,7 @@ def test_best_checkpoint_holds_lowest_validation_loss(tmp_path):
     X, y = _data("classifier")
     est = NeuralClassifier(**{**STATEFUL, "patience": 2}, checkpoint_dir=tmp_path)
     est.fit(X, y)
-    best = torch.load(tmp_path / BEST_FILE, weights_only=True)
+    best = read_checkpoint_file(tmp_path / BEST_FILE)
     valid = [r["valid_loss"] for r in est.history_]
     assert len(json.loads(best["history"])) == int(np.argmin(valid)) + 1
     assert best["best_loss"] == min(valid)
@@ -524,11 +525,33 @@ class _Exploit:
 
 def test_checkpoint_loading_runs_no_pickled_code(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    torch.save({"format": 1, "payload": _Exploit()}, tmp_path / CHECKPOINT_FILE)
+    buffer = io.BytesIO()
+    torch.save({"format": 1, "payload": _Exploit()}, buffer)
+    # a crafted file with a valid checksum header: torch refuses the pickle
+    (tmp_path / CHECKPOINT_FILE).write_bytes(_seal(buffer.getvalue()))
     est = NeuralClassifier(max_epochs=1, checkpoint_dir=tmp_path, resume=True)
     with pytest.raises(ValueError, match="cannot be read"):
         est.fit(*_data("classifier"))
     assert not (tmp_path / "pwned").exists()
+    # and without the header it is not even opened
+    (tmp_path / CHECKPOINT_FILE).write_bytes(buffer.getvalue())
+    with pytest.raises(ValueError, match="not a checkpoint of sknn_hep"):
+        est.fit(*_data("classifier"))
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_flipped_bit_in_checkpoint_is_refused(tmp_path):
+    X, y = _data("classifier")
+    kw = {**STATEFUL, "max_epochs": 2}
+    NeuralClassifier(**kw, checkpoint_dir=tmp_path).fit(X, y)
+    path = tmp_path / CHECKPOINT_FILE
+    data = bytearray(path.read_bytes())
+    # a bit in the middle of the payload (tensor data: torch alone reads it)
+    data[len(data) // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+    est = NeuralClassifier(**kw, checkpoint_dir=tmp_path, resume=True)
+    with pytest.raises(ValueError, match=r"checkpoint.pt cannot be read; .*checksum"):
+        est.fit(X, y)
 
 
 def test_file_that_is_no_checkpoint_is_a_clear_error(tmp_path):

@@ -5,11 +5,15 @@ stopping, history, the generators of the batch order and of the dropout
 masks and input noise) is
 written whole to a temporary file in the checkpoint directory, flushed to
 disk and renamed over the previous file, so a kill at any moment leaves a
-complete checkpoint. Files are read with ``torch.load(weights_only=True)``.
+complete checkpoint. Each file starts with a header holding the SHA-256
+checksum of the torch payload that follows; a file whose payload does not
+match (a flipped bit on disk or in a copy) is refused on resume. The
+payload is read with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -31,6 +35,9 @@ CHECKPOINT_FILE = "checkpoint.pt"
 BEST_FILE = "best.pt"
 """Name of the checkpoint of the epoch with the lowest monitored loss."""
 CHECKPOINT_FORMAT = 1
+# header of a checkpoint file: magic line, then the payload's SHA-256 (hex)
+_MAGIC = b"sknn_hep checkpoint sha256\n"
+_DIGEST_LEN = 64
 
 
 @dataclass
@@ -76,12 +83,40 @@ class Checkpointer:
         }
         buffer = io.BytesIO()
         torch.save(state, buffer)
-        data = buffer.getvalue()
+        data = _seal(buffer.getvalue())
         self.directory.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.directory / CHECKPOINT_FILE, data)
         if improved:
             self.best_loss = loss
             _atomic_write(self.directory / BEST_FILE, data)
+
+
+def _seal(payload: bytes) -> bytes:
+    """The file contents: header with the payload's checksum, then the payload."""
+    digest = hashlib.sha256(payload).hexdigest().encode("ascii")
+    return _MAGIC + digest + b"\n" + payload
+
+
+def _unseal(raw: bytes, path: Path) -> bytes:
+    """The payload of a checkpoint file, its checksum verified."""
+    if not raw.startswith(_MAGIC):
+        raise ValueError(
+            f"The file {os.fspath(path)} is not a checkpoint of sknn_hep (no "
+            "checksum header; checkpoints of sknn_hep before 0.2 carry none and "
+            "cannot be resumed). Delete it or use another checkpoint_dir."
+        )
+    start = len(_MAGIC)
+    digest = raw[start : start + _DIGEST_LEN]
+    payload = raw[start + _DIGEST_LEN + 1 :]
+    if hashlib.sha256(payload).hexdigest().encode("ascii") != digest:
+        raise ValueError(
+            f"The checkpoint {os.fspath(path)} cannot be read; it is truncated or "
+            "corrupted (the checksum of its contents does not match the one "
+            "written with it). Delete it to start a new training, or copy "
+            f"{BEST_FILE} of the same directory over it to resume from the best "
+            "epoch."
+        )
+    return payload
 
 
 def _json_scalar(value):
@@ -160,8 +195,28 @@ def read_checkpoint(directory, *, device="cpu") -> dict | None:
     path = Path(directory) / CHECKPOINT_FILE
     if not path.exists():
         return None
+    return read_checkpoint_file(path, device=device)
+
+
+def read_checkpoint_file(path, *, device="cpu") -> dict:
+    """One checkpoint file (``checkpoint.pt`` or ``best.pt``), checksum verified.
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+    device : str
+        Where to put the tensors.
+
+    Returns
+    -------
+    dict
+        As :func:`read_checkpoint`.
+    """
+    path = Path(path)
+    payload = _unseal(path.read_bytes(), path)
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
+        state = torch.load(io.BytesIO(payload), map_location=device, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds here
         raise ValueError(
             f"The checkpoint {os.fspath(path)} cannot be read; it is truncated or "
