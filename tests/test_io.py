@@ -4,7 +4,6 @@ import json
 import os
 import pickle
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -425,11 +424,37 @@ def test_cuda_network_loads_on_cpu(data, tmp_path, monkeypatch):
     back.partial_fit(X[:, 3:], y)  # training continues on the CPU
 
 
-def test_path_parameters_roundtrip(data, tmp_path):
+def test_loaded_model_never_writes_where_the_file_says(data, tmp_path):
+    # a colleague's (or an attacker's) file names directories: a later fit
+    # of the loaded model must not write there
     X, y = data
-    clf = NeuralClassifier(max_epochs=1, log_dir=tmp_path / "tb").fit(X, y)
-    save(clf, tmp_path / "m.sknn")
-    loaded = load(tmp_path / "m.sknn")
-    assert loaded.log_dir == tmp_path / "tb"
-    assert isinstance(loaded.log_dir, Path)
-    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    ckpt, logs = tmp_path / "their_ckpt", tmp_path / "their_logs"
+    clf = NeuralClassifier(max_epochs=1, checkpoint_dir=ckpt).fit(X, y)
+    clf.set_params(log_dir=logs, resume=True)
+    inner = make_pipeline(StandardScaler(), clone(clf).set_params(resume=False))
+    for model in (clf, inner):
+        save(model, tmp_path / "m.sknn")
+        with pytest.warns(UserWarning, match=r"checkpoint_dir=.*their_ckpt.*get None"):
+            loaded = load(tmp_path / "m.sknn")
+        net = loaded[-1] if hasattr(loaded, "steps") else loaded
+        assert net.checkpoint_dir is None and net.log_dir is None
+        assert net.resume is False
+    np.testing.assert_array_equal(
+        load_quiet(tmp_path, clf).predict_proba(X), clf.predict_proba(X)
+    )
+    before = sorted(p.name for p in ckpt.iterdir())
+    loaded = load_quiet(tmp_path, clf)
+    loaded.fit(X, y)  # writes nothing to their directories
+    assert sorted(p.name for p in ckpt.iterdir()) == before
+    assert not logs.exists()
+    # the user can point the loaded model to a directory of their own
+    mine = tmp_path / "mine"
+    loaded.set_params(checkpoint_dir=mine).fit(X, y)
+    assert (mine / "checkpoint.pt").exists()
+
+
+def load_quiet(tmp_path, model):
+    save(model, tmp_path / "q.sknn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return load(tmp_path / "q.sknn")

@@ -310,12 +310,18 @@ class Encoder:
         return out
 
 
+LOCAL_PATH_PARAMS = ("checkpoint_dir", "log_dir")
+"""Estimator parameters naming local directories a fit writes to."""
+
+
 class Decoder:
     """Rebuild objects from a tree made by :class:`Encoder`."""
 
     def __init__(self, registry: dict[str, object], arrays: dict[str, np.ndarray]):
         self.registry = registry
         self.arrays = arrays
+        # (class name, parameter, value) of the local paths reset on loading
+        self.reset_paths: list[tuple[str, str, object]] = []
 
     def _lookup(self, name) -> object:
         if not isinstance(name, str):
@@ -438,6 +444,7 @@ class Decoder:
         if not isinstance(state, dict):
             raise ValueError("an object's state must be a dict")
         self._check_names(cls, state)
+        self._reset_local_paths(cls, state)
         obj = cls.__new__(cls)
         for value in state.values():
             if type(value) is MetadataRequest:
@@ -451,6 +458,23 @@ class Decoder:
         else:
             obj.__dict__.update(state)
         return obj
+
+    def _reset_local_paths(self, cls, state: dict) -> None:
+        # A file's author must not choose where a later fit of the loaded
+        # model writes: the directory-valued parameters are loaded as None
+        # (and resume as False, which needs a checkpoint_dir).
+        names = getattr(cls, "_get_param_names", None)
+        if names is None:
+            return
+        names = names()
+        reset = False
+        for key in LOCAL_PATH_PARAMS:
+            if key in names and state.get(key) is not None:
+                self.reset_paths.append((cls.__name__, key, state[key]))
+                state[key] = None
+                reset = True
+        if reset and state.get("resume"):
+            state["resume"] = False
 
     def _module(self, body):
         cls = self._class(body["class"], torch.nn.Module)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -168,7 +169,11 @@ def load(path, *, trusted=None):
     Returns
     -------
     model : object
-        The model as saved, ready to predict.
+        The model as saved, ready to predict. Parameters naming local
+        directories a fit writes to (``checkpoint_dir``, ``log_dir``) are
+        loaded as None (and ``resume`` as False), with a warning naming
+        them: a file's author never chooses where your later ``fit``
+        writes.
 
     Raises
     ------
@@ -220,7 +225,7 @@ def load(path, *, trusted=None):
         )
     decoder = Decoder(registry, arrays)
     try:
-        return decoder.decode(json.loads(tree))
+        model = decoder.decode(json.loads(tree))
     except UntrustedTypeError as exc:
         raise UntrustedTypeError(f"Cannot load {path!r}: {exc}") from None
     except (
@@ -234,3 +239,16 @@ def load(path, *, trusted=None):
         raise ValueError(
             f"{path!r} holds a malformed model ({type(exc).__name__}: {exc})."
         ) from exc
+    if decoder.reset_paths:
+        settings = ", ".join(
+            f"{owner}.{key}={os.fspath(value)!r}"
+            for owner, key, value in decoder.reset_paths
+        )
+        warnings.warn(
+            f"{path!r} was saved with {settings}; loaded models get None there, "
+            "so that a later fit writes nowhere the file's author chose. Set the "
+            "directory again with set_params(...) to write checkpoints or logs.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return model
