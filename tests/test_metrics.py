@@ -216,3 +216,152 @@ def test_physics_figures_equal_the_single_metrics():
     }
     with pytest.raises(ValueError, match="physics_figures needs y_true of 0"):
         physics_figures([0, 2], [0.1, 0.2])
+
+
+# -- negative event weights (NLO samples) -------------------------------------
+
+
+def _pairwise_auc(y, score, w):
+    """Brute-force weighted AUC: sum_s sum_b w_s w_b ([s > b] + [s == b] / 2).
+
+    Bilinear in the weights, so it holds for negative weights as well."""
+    s, b = y == 1, y == 0
+    diff = score[s][:, None] - score[b][None, :]
+    pairs = (diff > 0) + 0.5 * (diff == 0)
+    num = w[s] @ pairs @ w[b]
+    return num / (w[s].sum() * w[b].sum())
+
+
+def _nlo_sample(n=1500, seed=0, ties=False):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    score = rng.normal(y.astype(float), 1.0)
+    if ties:
+        score = np.round(score, 1)
+    w = rng.uniform(0.5, 2.0, n)
+    negative = rng.random(n) < 0.1
+    w[negative] *= -1
+    return y, score, w, negative
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_weighted_auc_equals_sklearn_for_non_negative_weights(ties):
+    from sklearn.metrics import roc_auc_score
+
+    from sknn_hep.metrics import physics_figures
+
+    y, score, w, _ = _nlo_sample(ties=ties)
+    w = np.abs(w)
+    if ties:
+        assert len(np.unique(score)) < 100
+    f = physics_figures(y, score, sample_weight=w)
+    assert abs(f["weighted_auc"] - roc_auc_score(y, score, sample_weight=w)) < 1e-12
+    assert abs(f["auc"] - roc_auc_score(y, score)) < 1e-12
+    assert f["weighted_auc"] == pytest.approx(_pairwise_auc(y, score, w), abs=1e-12)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_weighted_auc_with_negative_weights_equals_the_pairwise_sum(ties):
+    from sknn_hep.metrics import physics_figures
+
+    y, score, w, negative = _nlo_sample(ties=ties)
+    assert 0.05 < negative.mean() < 0.15
+    f = physics_figures(y, score, sample_weight=w)
+    assert np.isfinite(f["weighted_auc"])
+    assert f["weighted_auc"] == pytest.approx(_pairwise_auc(y, score, w), abs=1e-12)
+    assert f["weighted_auc"] != pytest.approx(_pairwise_auc(y, score, np.abs(w)))
+    assert np.isfinite(f["ams"]) and f["ams"] > 0
+    assert f["rejection"] > 1
+
+
+def _ams_nan_case():
+    # the background event at the top has weight -20: b + b_reg = -10 < 0
+    return np.array([1, 0, 0]), np.array([0.9, 0.8, 0.1]), np.array([15.0, -20, 100])
+
+
+def test_ams_clips_a_negative_background_sum():
+    y, score, w = _ams_nan_case()
+    assert ams(y, score, sample_weight=w, threshold=0.5) == pytest.approx(_ams(15, 0))
+    thresholds, values = ams_curve(y, score, sample_weight=w)
+    assert thresholds.tolist() == [0.9, 0.8, 0.1]
+    np.testing.assert_allclose(values, [_ams(15, 0), _ams(15, 0), _ams(15, 80)])
+    assert ams(y, score, sample_weight=w, threshold="max") == pytest.approx(_ams(15, 0))
+    # b_reg = 0: a selection with no (or net-negative) background has AMS inf,
+    # as for an empty background
+    assert ams(y, score, sample_weight=w, threshold=0.5, b_reg=0) == np.inf
+
+
+def test_ams_of_a_negative_signal_sum_is_zero():
+    y = np.array([1, 1, 0, 0])
+    score = np.array([0.9, 0.5, 0.4, 0.1])
+    w = np.array([-2.0, 10.0, 5.0, 50.0])
+    assert ams(y, score, sample_weight=w, threshold=0.8) == 0.0
+    assert ams(y, [1, 0, 1, 0], sample_weight=w) == 0.0
+    _, values = ams_curve(y, score, sample_weight=w)
+    np.testing.assert_allclose(values, [0.0, _ams(8, 0), _ams(8, 5), _ams(8, 55)])
+
+
+def test_background_rejection_scans_a_non_monotonic_roc():
+    # by decreasing score: b(1) s(1.2) b(1) s(-0.8) b(1) s(1.4) b(1) s(0.2) b(1)
+    y = np.array([0, 1, 0, 1, 0, 1, 0, 1, 0])
+    score = np.array([0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.1])
+    w = np.array([1.0, 1.2, 1.0, -0.8, 1.0, 1.4, 1.0, 0.2, 1.0])
+    # (TPR, FPR) by threshold: (0, .2) (.6, .2) (.6, .4) (.2, .4) (.2, .6)
+    # (.9, .6) (.9, .8) (1, .8) (1, 1); epsilon_S is read where the scan of
+    # thresholds first reaches it, interpolated from the point before
+    expected = {0.3: 1 / 0.2, 0.6: 1 / 0.2, 0.8: 1 / 0.6, 0.95: 1 / 0.8, 1.0: 1 / 0.8}
+    for eff, rejection in expected.items():
+        assert background_rejection(
+            y, score, signal_efficiency=eff, sample_weight=w
+        ) == pytest.approx(rejection)
+    # no background in the selection: inf
+    y, score = np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.7, 0.1])
+    w = np.array([2.0, -1.0, 1.0, 3.0])
+    assert background_rejection(y, score, signal_efficiency=0.5, sample_weight=w) == (
+        np.inf
+    )
+
+
+def test_background_rejection_of_a_net_negative_background_is_inf():
+    # cumulative (s, b): (1, 0) (1, -1) (2, -1) (2, 2): eps_B = -0.5 at eps_S = 1
+    y, score = np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.7, 0.1])
+    w = np.array([1.0, -1.0, 1.0, 3.0])
+    for eff in (0.75, 1.0):
+        assert (
+            background_rejection(y, score, signal_efficiency=eff, sample_weight=w)
+            == np.inf
+        )
+
+
+@pytest.mark.parametrize(
+    "func",
+    [
+        lambda y, s, w: ams(y, s, sample_weight=w, threshold="max"),
+        lambda y, s, w: ams(y, (s > 0.5).astype(int), sample_weight=w),
+        lambda y, s, w: ams_curve(y, s, sample_weight=w),
+        lambda y, s, w: background_rejection(y, s, sample_weight=w),
+    ],
+)
+@pytest.mark.parametrize("cls", [0, 1])
+def test_net_negative_class_is_refused(func, cls):
+    from sknn_hep.metrics import physics_figures
+
+    y = np.array([0, 0, 0, 1, 1, 1])
+    score = np.array([0.1, 0.4, 0.6, 0.3, 0.7, 0.9])
+    w = np.ones(6)
+    w[y == cls] = [1.0, -4.0, 1.0]  # sums to -2
+    match = rf"sums to -2 over the events of class {cls}; negative "
+    with pytest.raises(ValueError, match=match):
+        func(y, score, w)
+    with pytest.raises(ValueError, match=match):
+        physics_figures(y, score, sample_weight=w)
+
+
+def test_roc_metrics_need_both_classes_with_weight():
+    from sknn_hep.metrics import physics_figures
+
+    y, score = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
+    w = np.array([0.0, 0.0, 1.0, 1.0])
+    for func in (physics_figures, background_rejection):
+        with pytest.raises(ValueError, match="background .* total weight 0"):
+            func(y, score, sample_weight=w)

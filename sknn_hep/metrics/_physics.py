@@ -1,12 +1,19 @@
-"""Physics figures of merit: AMS, Asimov significance, background rejection."""
+"""Physics figures of merit: AMS, Asimov significance, background rejection.
+
+Event weights may be negative (NLO generators), under the package's policy
+(:func:`sknn_hep.utils.check_event_weights`): each class's weights must sum
+to a positive number. The curves are built by :mod:`._roc`.
+"""
 
 from __future__ import annotations
 
 from numbers import Real
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+from ..utils import check_event_weights
+from ._roc import cumulative_weights, trapezoid_auc, weighted_roc
 
 
 def _check_binary(y_true, y_score, sample_weight, func):
@@ -21,14 +28,13 @@ def _check_binary(y_true, y_score, sample_weight, func):
         )
     if not np.isfinite(y_score).all():
         raise ValueError(f"{func} got non-finite scores.")
+    y_true = y_true.astype(np.int64)
     if sample_weight is None:
         w = np.ones(len(y_true))
     else:
-        w = column_or_1d(sample_weight).astype(np.float64)
-        check_consistent_length(y_true, w)
-        if not np.isfinite(w).all():
-            raise ValueError(f"{func} got non-finite sample_weight.")
-    return y_true.astype(np.int64), y_score, w
+        # negative weights allowed; the total of each class must be positive
+        w = check_event_weights(sample_weight, y_score, owner=func, y=y_true)
+    return y_true, y_score, w
 
 
 def _rescale(y, w, signal_total, background_total):
@@ -47,11 +53,14 @@ def _rescale(y, w, signal_total, background_total):
 
 
 def _ams_formula(s, b, b_reg):
+    # negative-weight events can make a selection's summed weight negative:
+    # b below 0 counts as 0 (then + b_reg), s at or below 0 has AMS 0
     s = np.asarray(s, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64) + b_reg
+    b = np.clip(np.asarray(b, dtype=np.float64), 0.0, None) + b_reg
     with np.errstate(divide="ignore", invalid="ignore"):
         radicand = 2.0 * ((s + b) * np.log1p(s / b) - s)
-    return np.sqrt(np.clip(radicand, 0.0, None))
+        z = np.sqrt(np.clip(radicand, 0.0, None))
+    return np.where(s > 0, z, 0.0)
 
 
 def ams_curve(
@@ -72,7 +81,9 @@ def ams_curve(
     y_score : array-like of shape (n_samples,)
         Classifier output; larger means more signal-like.
     sample_weight : array-like of shape (n_samples,) or None
-        Event weights (s and b are weighted sums).
+        Event weights (s and b are weighted sums). Negative weights are
+        allowed if each class's weights sum to a positive number (see
+        Notes).
     b_reg : float, default=10
         Regularisation term added to b (10 in the Higgs challenge).
     signal_total, background_total : float or None
@@ -88,6 +99,20 @@ def ams_curve(
     ams : ndarray
         AMS of selecting the events with ``score >= thresholds[i]``.
 
+    Raises
+    ------
+    ValueError
+        If weights are negative and those of a class sum to zero or less
+        (the message names the class and its total).
+
+    Notes
+    -----
+    With negative-weight events the summed weights s and b of a selection
+    need not grow with the selection and may be negative. A selection with
+    ``s <= 0`` has AMS 0; a negative b counts as 0 (then ``+ b_reg``), so
+    the AMS stays finite for ``b_reg > 0``; with ``b_reg=0`` a selection
+    with ``s > 0`` and ``b <= 0`` has AMS ``inf``, as for no background.
+
     Examples
     --------
     >>> t, a = ams_curve([1, 1, 0, 0], [0.9, 0.8, 0.7, 0.1],
@@ -99,14 +124,8 @@ def ams_curve(
     """
     y, score, w = _check_binary(y_true, y_score, sample_weight, "ams_curve")
     w = _rescale(y, w, signal_total, background_total)
-    order = np.argsort(-score, kind="mergesort")
-    score, y, w = score[order], y[order], w[order]
-    s = np.cumsum(w * (y == 1))
-    b = np.cumsum(w * (y == 0))
-    # the last occurrence of each distinct score closes its selection
-    last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]
-    with np.errstate(divide="ignore"):
-        return score[last], _ams_formula(s[last], b[last], b_reg)
+    thresholds, s, b = cumulative_weights(y == 1, score, w)
+    return thresholds, _ams_formula(s, b, b_reg)
 
 
 def ams(
@@ -132,7 +151,10 @@ def ams(
         A selection (0/1 or bool) when ``threshold`` is None; otherwise a
         classifier score.
     sample_weight : array-like of shape (n_samples,) or None
-        Event weights.
+        Event weights. Negative weights are allowed if each class's weights
+        sum to a positive number; a selection whose summed signal weight is
+        zero or less has AMS 0, a negative summed background weight counts
+        as 0 (see :func:`ams_curve`).
     threshold : None, float or "max", default=None
         None: ``y_pred`` is the selection. A float: select ``y_pred >=
         threshold``. ``"max"``: the largest AMS over all thresholds (the
@@ -241,9 +263,10 @@ def asimov_significance(s, b, sigma_b=0.0):
 def background_rejection(y_true, y_score, *, signal_efficiency=0.3, sample_weight=None):
     """Background rejection 1/ε_B at a fixed signal efficiency ε_S.
 
-    ε_B is read off the (weighted) ROC curve at ``signal_efficiency``,
-    interpolating linearly between its points. ``inf`` when no background
-    passes.
+    The thresholds are scanned from the highest score down; ε_B is read
+    where the (weighted) signal efficiency first reaches
+    ``signal_efficiency``, interpolating linearly from the threshold before.
+    ``inf`` when no background passes.
 
     Parameters
     ----------
@@ -254,11 +277,28 @@ def background_rejection(y_true, y_score, *, signal_efficiency=0.3, sample_weigh
     signal_efficiency : float in (0, 1], default=0.3
         The working point ε_S.
     sample_weight : array-like of shape (n_samples,) or None
-        Event weights.
+        Event weights. Negative weights are allowed if each class's weights
+        sum to a positive number; the efficiencies are then not monotonic in
+        the threshold (see Notes).
 
     Returns
     -------
     rejection : float
+        1/ε_B; ``inf`` when ε_B <= 0.
+
+    Raises
+    ------
+    ValueError
+        If the weights of a class sum to zero or less.
+
+    Notes
+    -----
+    With negative-weight events the selected background weight can be zero
+    or negative at the working point (a fluctuation of the negative weights
+    in a region with little background). The rejection is then ``inf``, as
+    when no background event passes: the sample cannot resolve ε_B there,
+    and ``inf`` keeps a scan or a search running instead of failing after
+    the training. Check ``np.isinf`` before quoting the number.
 
     Examples
     --------
@@ -275,14 +315,15 @@ def background_rejection(y_true, y_score, *, signal_efficiency=0.3, sample_weigh
             f"float in (0, 1]. Got {signal_efficiency!r} instead."
         )
     y, score, w = _check_binary(y_true, y_score, sample_weight, "background_rejection")
-    fpr, tpr, _ = roc_curve(y, score, sample_weight=w, drop_intermediate=False)
-    # first point reaching the efficiency, interpolated from the one before
-    eff_b = float(np.interp(signal_efficiency, tpr, fpr))
-    # np.interp on a step (several fpr at one tpr) takes the right-most value;
-    # the selection reaching ε_S with the least background is the left-most
-    at = np.flatnonzero(tpr >= signal_efficiency)[0]
+    fpr, tpr, _ = weighted_roc(y == 1, score, w, func="background_rejection")
+    # the first threshold reaching the efficiency (the curve ends at tpr = 1,
+    # and starts at 0 < ε_S), interpolated from the one before
+    at = int(np.flatnonzero(tpr >= signal_efficiency)[0])
     if tpr[at] == signal_efficiency:
         eff_b = float(fpr[at])
+    else:
+        frac = (signal_efficiency - tpr[at - 1]) / (tpr[at] - tpr[at - 1])
+        eff_b = float(fpr[at - 1] + frac * (fpr[at] - fpr[at - 1]))
     return float(np.inf) if eff_b <= 0 else 1.0 / eff_b
 
 
@@ -305,7 +346,8 @@ def physics_figures(
     y_score : array-like of shape (n_samples,)
         Classifier output; larger means more signal-like.
     sample_weight : array-like of shape (n_samples,) or None
-        Event weights.
+        Event weights. Negative weights are allowed if each class's weights
+        sum to a positive number (see Notes).
     signal_efficiency : float in (0, 1], default=0.3
         Working point of the background rejection.
     b_reg : float, default=10
@@ -323,17 +365,49 @@ def physics_figures(
         ``sample_weight``; ``"ams"``: AMS maximised over the threshold;
         ``"rejection"``: 1/ε_B at ``signal_efficiency``.
 
+    Raises
+    ------
+    ValueError
+        If the weights of a class sum to zero or less.
+
+    Notes
+    -----
+    The AUCs integrate the ROC curve with the trapezoid rule over its points
+    in threshold order. With non-negative weights this is
+    :func:`sklearn.metrics.roc_auc_score` (to rounding). With negative
+    weights the curve need not be monotonic, which scikit-learn refuses;
+    the area is then still the pairwise probability that a signal event
+    scores above a background one, ``sum_s sum_b w_s w_b ([score_s >
+    score_b] + [score_s == score_b] / 2) / (sum w_s sum w_b)``, as HEP tools
+    compute it. For the AMS and the rejection with negative weights see
+    :func:`ams_curve` and :func:`background_rejection`.
+
     Examples
     --------
     >>> f = physics_figures([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8],
     ...                     sample_weight=[1.0, 1.0, 1.0, 3.0])
     >>> f["auc"], f["weighted_auc"], f["rejection"]
     (0.75, 0.875, inf)
+
+    With a negative-weight event (each class's weights still sum to a
+    positive number), the pairs of signal and background events:
+
+    >>> f = physics_figures([0, 0, 0, 1, 1], [0.1, 0.4, 0.5, 0.35, 0.8],
+    ...                     sample_weight=[1.0, -0.5, 1.5, 1.0, 3.0])
+    >>> f["weighted_auc"]   # (1 * 1 + 3 * (1 - 0.5 + 1.5)) / (4 * 2)
+    0.875
     """
     y, score, w = _check_binary(y_true, y_score, sample_weight, "physics_figures")
+
+    def roc_auc(weight):
+        fpr, tpr, _ = weighted_roc(
+            y == 1, score, weight, drop_intermediate=True, func="physics_figures"
+        )
+        return trapezoid_auc(fpr, tpr)
+
     return {
-        "auc": float(roc_auc_score(y, score)),
-        "weighted_auc": float(roc_auc_score(y, score, sample_weight=w)),
+        "auc": roc_auc(np.ones(len(y))),
+        "weighted_auc": roc_auc(w),
         "ams": ams(
             y,
             score,
