@@ -419,3 +419,171 @@ def test_save_figure_checks_the_suffix(tmp_path):
         save_figure(fig, "x")
     with pytest.raises(TypeError, match="'path' parameter of save_figure"):
         save_figure(fig, 3)
+
+
+# -- negative event weights (NLO samples) -------------------------------------
+
+
+def _nlo_sample(n=1200, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    score = rng.normal(1.2 * y, 1.0)
+    w = rng.uniform(0.5, 2.0, n)
+    w[rng.random(n) < 0.1] *= -1
+    return y, score, w
+
+
+def _pairwise_auc(y, score, w):
+    s, b = y == 1, y == 0
+    diff = score[s][:, None] - score[b][None, :]
+    return (w[s] @ ((diff > 0) + 0.5 * (diff == 0)) @ w[b]) / (w[s].sum() * w[b].sum())
+
+
+def test_roc_with_negative_weights(tmp_path):
+    from sknn_hep.plotting import roc_points
+
+    y, score, w = _nlo_sample()
+    eff_s, rejection, roc_auc = roc_points(y, score, w)
+    assert roc_auc == pytest.approx(_pairwise_auc(y, score, w), abs=1e-12)
+    assert np.all(np.isfinite(rejection)) and np.all(rejection > 0)
+    # thresholds in order: the cumulative weights of score >= t
+    order = np.argsort(-score)
+    cum_s = np.cumsum(np.where(y == 1, w, 0.0)[order]) / w[y == 1].sum()
+    cum_b = np.cumsum(np.where(y == 0, w, 0.0)[order]) / w[y == 0].sum()
+    assert np.any(np.diff(cum_s) < 0)  # the ROC curve is not monotonic
+    keep = cum_b > 0
+    np.testing.assert_allclose(eff_s, cum_s[keep])
+    np.testing.assert_allclose(rejection, 1 / cum_b[keep])
+    fig = plot_roc(y, score, sample_weight=w, labels="nlo")
+    (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label()[:3] == "nlo"]
+    assert line.get_label() == f"nlo (AUC = {roc_auc:.3f})"
+    _assert_renders(fig, tmp_path, "roc_nlo")
+
+
+def test_roc_points_equal_sklearn_for_non_negative_weights_with_ties():
+    from sknn_hep.plotting import roc_points
+
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 500)
+    score = np.round(rng.normal(y, 1.0), 1)
+    for w in (None, rng.uniform(0.0, 2.0, 500), rng.integers(0, 3, 500)):
+        eff_s, rejection, roc_auc = roc_points(y, score, w)
+        fpr, tpr, _ = roc_curve(y, score, sample_weight=w)
+        keep = fpr > 0
+        np.testing.assert_allclose(eff_s, tpr[keep], rtol=1e-12)
+        np.testing.assert_allclose(rejection, 1 / fpr[keep], rtol=1e-12)
+        assert abs(roc_auc - roc_auc_score(y, score, sample_weight=w)) < 1e-12
+
+
+def test_roc_refuses_a_net_negative_class():
+    y = np.array([0, 0, 0, 1, 1, 1])
+    score = np.array([0.1, 0.4, 0.6, 0.3, 0.7, 0.9])
+    w = np.array([1.0, 1.0, 1.0, 1.0, -4.0, 1.0])
+    with pytest.raises(ValueError, match="plot_roc sums to -2 over the events of"):
+        plot_roc(y, score, sample_weight=w)
+
+
+def test_overtraining_with_negative_weights(tmp_path):
+    y_tr, s_tr, w_tr = _nlo_sample(800, seed=1)
+    y_te, s_te, w_te = _nlo_sample(600, seed=2)
+    w_tr[(y_tr == 1) & (s_tr > 2.5)] = -3.0  # a bin with net-negative weight
+    fig = plot_overtraining(
+        y_tr, s_tr, y_te, s_te, sample_weight_train=w_tr, sample_weight_test=w_te,
+        bins=20,
+    )  # fmt: skip
+    ax = fig.axes[0]
+    edges = np.linspace(min(s_tr.min(), s_te.min()), max(s_tr.max(), s_te.max()), 21)
+    sig = y_tr == 1
+    h, _ = np.histogram(s_tr[sig], edges, weights=w_tr[sig])
+    expected = h / (w_tr[sig].sum() * np.diff(edges))
+    assert expected.min() < 0
+    steps = [p for p in ax.patches if isinstance(p, StepPatch)]
+    np.testing.assert_allclose(steps[0].get_data().values, expected)
+    assert np.sum(steps[0].get_data().values * np.diff(edges)) == pytest.approx(1.0)
+    (points, _) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    sig = y_te == 1
+    sumw2, _ = np.histogram(s_te[sig], edges, weights=w_te[sig] ** 2)
+    norm_ = w_te[sig].sum() * np.diff(edges)
+    h, _ = np.histogram(s_te[sig], edges, weights=w_te[sig])
+    np.testing.assert_allclose(points.lines[0].get_ydata(), h / norm_)
+    segments = points.lines[2][0].get_segments()
+    np.testing.assert_allclose(
+        [seg[1, 1] - seg[0, 1] for seg in segments], 2 * np.sqrt(sumw2) / norm_
+    )
+    legend = _legend(fig)
+    for cls, name in [(1, "Signal"), (0, "Background")]:
+        tr, te = y_tr == cls, y_te == cls
+        p = weighted_ks_test(s_tr[tr], s_te[te], w_tr[tr], w_te[te]).pvalue
+        text = f"{p:.3f}" if p >= 1e-3 else f"{p:.1e}"
+        assert f"{name} (test), KS p = {text}" in legend
+    _assert_renders(fig, tmp_path, "overtraining_nlo")
+
+
+def test_overtraining_normalises_by_the_total_weight():
+    # explicit edges that leave events out: the area is the weight inside
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    score = np.array([0.1, 0.2, 0.3, 2.0, 0.6, 0.7, 0.8, 0.9])
+    w = np.array([1.0, 1.0, -1.0, 3.0, 1.0, 1.0, 1.0, 1.0])
+    fig = plot_overtraining(y, score, y, score, sample_weight_train=w,
+                            sample_weight_test=w, bins=[0.0, 0.5, 1.0])  # fmt: skip
+    steps = [p for p in fig.axes[0].patches if isinstance(p, StepPatch)]
+    # background: weight 1 of the total 4 lies in [0, 0.5)
+    np.testing.assert_allclose(steps[1].get_data().values, [0.5, 0.0])
+    np.testing.assert_allclose(steps[0].get_data().values, [0.0, 2.0])
+
+
+def test_overtraining_refuses_a_net_negative_class():
+    y = np.array([0, 0, 0, 1, 1, 1])
+    score = np.array([0.1, 0.4, 0.6, 0.3, 0.7, 0.9])
+    w = np.array([1.0, 1.0, 1.0, 1.0, -4.0, 1.0])
+    match = "plot_overtraining as 'sample_weight_test' sums to -2 over the events of"
+    with pytest.raises(ValueError, match=match):
+        plot_overtraining(y, score, y, score, sample_weight_test=w)
+    labels = np.array(["b", "b", "b", "s", "s", "s"], dtype=object)
+    with pytest.raises(ValueError, match="positive total weight. Got 0 for class 's'"):
+        plot_overtraining(
+            labels, score, labels, score, sample_weight_train=w.clip(0) * (y == 0)
+        )
+
+
+def test_ks_with_negative_weights():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=400), rng.normal(0.1, 1.0, size=300)
+    wa, wb = rng.uniform(0.5, 1.5, 400), rng.uniform(0.5, 1.5, 300)
+    wa[:40] *= -1
+    wb[:30] *= -1
+    res = weighted_ks_test(a, b, wa, wb)
+    # the ECDFs: cumulative weights over the total, at every value of either
+    x = np.concatenate([a, b])
+    fa = np.array([wa[a <= v].sum() for v in x]) / wa.sum()
+    fb = np.array([wb[b <= v].sum() for v in x]) / wb.sum()
+    assert res.statistic == pytest.approx(np.max(np.abs(fa - fb)), abs=1e-12)
+    n_a, n_b = wa.sum() ** 2 / (wa**2).sum(), wb.sum() ** 2 / (wb**2).sum()
+    assert res.n_eff == pytest.approx((n_a, n_b))
+    assert n_a < 400 * 0.7  # negative weights cost effective events
+    expected = kstwo.sf(res.statistic, round(n_a * n_b / (n_a + n_b)))
+    assert res.pvalue == pytest.approx(expected, rel=1e-10)
+    with pytest.raises(ValueError, match="'wa' parameter .* positive sum.*negative"):
+        weighted_ks_test(a, b, -wa, wb)
+
+
+def test_data_report_with_negative_weights():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(100, 2))
+    y = np.repeat([0, 1], 50)
+    w = np.ones(100)
+    w[50:55] = -2.0
+    # feature 1 is missing where class 1 has positive weight: its present
+    # class-1 values sum to -10, which cannot be drawn at unit area
+    X[55:, 1] = np.nan
+    fig = plot_data_report(X, y, sample_weight=w)
+    panels = _panels(fig)
+    assert [s.get_label() for s in panels["feature: x0"].patches] == [
+        "background (0)",
+        "signal (1)",
+    ]
+    assert [s.get_label() for s in panels["feature: x1"].patches] == ["background (0)"]
+    assert _table(panels["statistics"])[2] == ["signal (1)", "50", "35", "0.100"]
+    w[50:60] = -5.0
+    with pytest.raises(ValueError, match="plot_data_report sums to -10 over the"):
+        plot_data_report(X, y, sample_weight=w)

@@ -6,6 +6,7 @@ from numbers import Integral
 
 import numpy as np
 
+from ..utils import check_event_weights
 from ._common import as_1d, binary_labels, check_length, finish, new_axes
 from ._stats import weighted_ks_test
 
@@ -18,11 +19,14 @@ def _format_p(p):
 
 
 def _weighted_density(values, weights, edges):
-    """Unit-area weighted histogram and its per-bin statistical error."""
+    """Weighted histogram over the total weight (unit area when the bins hold
+    every value) and its per-bin statistical error sqrt(sum w^2).
+
+    The total is positive (the negative-weight policy is checked in
+    ``_split``); a bin may be negative."""
     counts, _ = np.histogram(values, bins=edges, weights=weights)
     sumw2, _ = np.histogram(values, bins=edges, weights=weights**2)
-    norm = counts.sum() * np.diff(edges)
-    norm = np.where(norm != 0, norm, 1.0)
+    norm = weights.sum() * np.diff(edges)
     return counts / norm, np.sqrt(sumw2) / norm
 
 
@@ -36,6 +40,14 @@ def _split(y, score, w, yname, sname, wname):
         w = as_1d(w, wname, _FUNC)
         check_length(w, len(y), wname, yname, _FUNC)
     classes, _ = binary_labels(y, yname, _FUNC)
+    w = check_event_weights(w, score, owner=f"{_FUNC} as '{wname}'", y=y)
+    for c in classes:
+        if not w[y == c].sum() > 0:  # non-negative weights, all zero
+            label = np.asarray(c).tolist()
+            raise ValueError(
+                f"The '{wname}' parameter of {_FUNC} must give each class a "
+                f"positive total weight. Got 0 for class {label!r} instead."
+            )
     return classes, {
         "Signal": (score[y == classes[1]], w[y == classes[1]]),
         "Background": (score[y == classes[0]], w[y == classes[0]]),
@@ -58,12 +70,12 @@ def plot_overtraining(
 
     The TMVA overtraining check: weighted score histograms normalised to
     unit area, the training sample as filled histograms and the test sample
-    as points with statistical error bars, for signal and background. Each
-    class's test entry in the legend carries the p-value of the weighted
-    two-sample Kolmogorov-Smirnov test of its train against its test scores
-    (:func:`weighted_ks_test`). A small p-value (say below 0.01) says the
-    output differs between the samples: the network learned features of the
-    training events.
+    as points with statistical error bars (``sqrt(sum w^2)`` per bin), for
+    signal and background. Each class's test entry in the legend carries
+    the p-value of the weighted two-sample Kolmogorov-Smirnov test of its
+    train against its test scores (:func:`weighted_ks_test`). A small
+    p-value (say below 0.01) says the output differs between the samples:
+    the network learned features of the training events.
 
     Parameters
     ----------
@@ -73,8 +85,14 @@ def plot_overtraining(
         Classifier output (e.g. ``predict_proba(X)[:, 1]``).
     sample_weight_train, sample_weight_test : array-like, default=None
         Per-event weights of the two samples; None means unit weights.
+        Negative weights (NLO samples) are allowed if each class's weights
+        sum to a positive number in each sample: a bin may then be
+        negative, and is drawn so.
     bins : int or array-like, default=30
         Number of equal bins over the range of all scores, or the bin edges.
+        Each histogram is divided by its class's total weight (and the bin
+        width): its area is 1 with the default bins, and the fraction of the
+        weight inside the edges with explicit edges that leave events out.
     ax : matplotlib Axes, default=None
         Axes to draw on; a new figure when None.
     path : str or os.PathLike, default=None

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
+from ..utils import check_event_weights
 from ._common import as_1d, check_length, finish
 
 _FUNC = "plot_data_report"
@@ -71,6 +72,7 @@ def _check_inputs(X, y, sample_weight, feature_names, missing_values, bins, n_co
     else:
         w = as_1d(sample_weight, "sample_weight", _FUNC)
         check_length(w, n, "sample_weight", "X", _FUNC)
+        w = check_event_weights(w, X, owner=_FUNC, y=y)
     if isinstance(bins, bool) or not isinstance(bins, Integral) or bins < 1:
         raise ValueError(
             f"The 'bins' parameter of {_FUNC} must be an int >= 1. "
@@ -126,6 +128,8 @@ def plot_data_report(
         draws all events together.
     sample_weight : array-like of shape (n_samples,), default=None
         Per-event weights for the histograms and the class statistics.
+        Negative weights (NLO samples) are allowed if the weights of all
+        events, and of each class, sum to a positive number.
     feature_names : list of str, default=None
         Names of the columns (over a DataFrame's); default ``x0``, ``x1``...
     missing_values : float, default=np.nan
@@ -150,7 +154,9 @@ def plot_data_report(
         - Feature panel: weighted histogram of the present values,
           normalised to unit area per class; missing values are left out of
           the histogram and counted in the panel's text
-          (``missing: k (p %)``).
+          (``missing: k (p %)``). With negative weights a bin may be
+          negative; a class whose present values of the feature sum to a
+          weight of zero or less is left out of that panel.
         - ``"correlation"``: Pearson correlation of every pair of features
           over the events where both are present (unweighted: negative
           event weights make a weighted correlation ill-defined).
@@ -211,8 +217,10 @@ def plot_data_report(
                 if not keep.any():
                     continue
                 counts, _ = np.histogram(X[keep, j], bins=edges, weights=w[keep])
-                area = counts.sum() * np.diff(edges)
-                dens = counts / np.where(area != 0, area, 1.0)
+                total = counts.sum()  # the edges span every present value
+                if not total > 0:
+                    continue  # net-negative (or zero) weight: no unit area
+                dens = counts / (total * np.diff(edges))
                 ax.stairs(dens, edges, color=colors[k % len(colors)], label=group)
         if n_missing:
             text = f"missing: {n_missing} ({100 * n_missing / n_samples:.1f} %)"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from sklearn.metrics import auc, roc_curve
 
+from ..metrics._roc import trapezoid_auc, weighted_roc
+from ..utils import check_event_weights
 from ._common import as_1d, binary_labels, check_length, finish, new_axes
 
 _FUNC = "plot_roc"
@@ -54,17 +55,26 @@ def roc_points(y_true, score, sample_weight=None):
     score : array-like of shape (n_samples,)
         Classifier output, larger = more signal-like.
     sample_weight : array-like of shape (n_samples,), default=None
-        Per-event weights.
+        Per-event weights. Negative weights are allowed if each class's
+        weights sum to a positive number; the curve is then not monotonic.
 
     Returns
     -------
     eff_s : ndarray
         Signal efficiency ε_S (true-positive rate) at each threshold with
-        ε_B > 0.
+        ε_B > 0, thresholds decreasing.
     rejection : ndarray
         Background rejection 1/ε_B at the same thresholds.
     roc_auc : float
-        Area under the (ε_B, ε_S) ROC curve, weighted.
+        Area under the (ε_B, ε_S) ROC curve, weighted: the trapezoid rule
+        over the points in threshold order (with non-negative weights,
+        :func:`sklearn.metrics.roc_auc_score`; with negative weights, the
+        pairwise definition, see :func:`sknn_hep.metrics.physics_figures`).
+
+    Raises
+    ------
+    ValueError
+        If the weights of a class sum to zero or less.
 
     Examples
     --------
@@ -76,14 +86,16 @@ def roc_points(y_true, score, sample_weight=None):
     y_true = as_1d(y_true, "y_true", _FUNC, dtype=None)
     score = as_1d(score, "scores", _FUNC)
     check_length(score, len(y_true), "scores", "y_true", _FUNC)
-    classes, _ = binary_labels(y_true, "y_true", _FUNC)
-    if sample_weight is not None:
-        sample_weight = as_1d(sample_weight, "sample_weight", _FUNC)
-        check_length(sample_weight, len(y_true), "sample_weight", "y_true", _FUNC)
-    fpr, tpr, _ = roc_curve(
-        y_true, score, pos_label=classes[1], sample_weight=sample_weight
-    )
-    roc_auc = float(auc(fpr, tpr))
+    _, is_signal = binary_labels(y_true, "y_true", _FUNC)
+    if sample_weight is None:
+        w = np.ones(len(score))
+    else:
+        w = as_1d(sample_weight, "sample_weight", _FUNC)
+        check_length(w, len(y_true), "sample_weight", "y_true", _FUNC)
+        w = check_event_weights(w, score, owner=_FUNC, y=y_true)
+    fpr, tpr, _ = weighted_roc(is_signal, score, w, drop_intermediate=True, func=_FUNC)
+    roc_auc = trapezoid_auc(fpr, tpr)
+    # a log axis: thresholds with no (or net-negative) background are left out
     keep = fpr > 0
     return tpr[keep], 1.0 / fpr[keep], roc_auc
 
@@ -109,7 +121,9 @@ def plot_roc(
         Classifier outputs (larger = more signal-like). A dict maps a name to
         each classifier's scores; all are drawn on the same axes.
     sample_weight : array-like of shape (n_samples,), default=None
-        Per-event weights, passed to :func:`sklearn.metrics.roc_curve`.
+        Per-event weights. Negative weights (NLO samples) are allowed if each
+        class's weights sum to a positive number: the curve is then drawn in
+        threshold order and may turn back.
     labels : str or list of str, default=None
         Names of the curves when ``scores`` is an array or a list of arrays
         (default ``"classifier"``, ``"classifier i"``). Must be None with a
@@ -128,8 +142,9 @@ def plot_roc(
     -------
     fig : matplotlib.figure.Figure
         The figure holding the axes. Each curve is a ``Line2D`` whose label
-        starts with the curve's name; its data are ``(tpr, 1 / fpr)`` from
-        :func:`sklearn.metrics.roc_curve` at the thresholds with ``fpr > 0``.
+        starts with the curve's name; its data are ``(tpr, 1 / fpr)`` at the
+        thresholds with ``fpr > 0`` (for non-negative weights the points of
+        :func:`sklearn.metrics.roc_curve`), see :func:`roc_points`.
 
     See Also
     --------

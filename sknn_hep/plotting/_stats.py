@@ -7,6 +7,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import kstwo
 
+from ..utils import NEGATIVE_WEIGHTS_POLICY
+
 
 class KSResult(NamedTuple):
     """Result of :func:`weighted_ks_test`.
@@ -56,7 +58,7 @@ def _sample(values, weights, name, wname):
     if not total > 0:
         raise ValueError(
             f"The '{wname}' parameter of weighted_ks_test must have a positive sum. "
-            f"Got sum {float(total)!r} instead."
+            f"Got sum {float(total)!r} instead ({NEGATIVE_WEIGHTS_POLICY})."
         )
     order = np.argsort(values, kind="mergesort")
     values, weights = values[order], weights[order]
@@ -82,8 +84,10 @@ def weighted_ks_test(a, b, wa=None, wb=None):
         The two samples (finite values).
     wa, wb : array-like of the same shapes, default=None
         Per-event weights; ``None`` means unit weights. Each sample's weights
-        must have a positive sum. Negative weights enter the ECDFs as they
-        are (the ECDF may then be non-monotone) and lower ``n_eff``.
+        must have a positive sum. Negative weights (NLO samples) are allowed:
+        they enter the ECDFs as they are, cumulative weight over the total
+        (the ECDF may then be non-monotone, and leave [0, 1]), and lower
+        ``n_eff``.
 
     Returns
     -------
@@ -97,6 +101,13 @@ def weighted_ks_test(a, b, wa=None, wb=None):
     read as repetitions: the statistic equals that of the repeated samples,
     but the p-value uses ``n_eff`` (smaller than ``sum w``), as weights of
     simulated events are importance weights, not counts.
+
+    With negative weights the statistic is still the largest distance of
+    the two ECDFs, and the p-value still uses ``n_eff = (sum w)^2 / sum
+    w^2``, which is below the number of events (negative weights dilute the
+    sample) but not a count, so that the asymptotic Kolmogorov distribution
+    is only an approximation: read the p-value as a guide, as with any
+    weighted KS test.
 
     Examples
     --------
