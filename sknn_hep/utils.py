@@ -450,10 +450,11 @@ def check_event_weights(sample_weight, X, *, owner, y=None):
         if y.ndim == 1:
             for c in np.unique(y):
                 class_total = float(w[y == c].sum())
+                label = np.asarray(c).tolist()
                 if not class_total > 0:
                     raise ValueError(
                         f"The sample_weight passed to {owner} sums to "
-                        f"{class_total:g} over the events of class {c.tolist()!r}; "
+                        f"{class_total:g} over the events of class {label!r}; "
                         f"{NEGATIVE_WEIGHTS_POLICY}."
                     )
     return w
@@ -498,3 +499,83 @@ def weighted_quantiles(values, weights, qs) -> list:
         else:
             out.append(float(v[i]))
     return out
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
+def check_float32_range(
+    X, *, owner: str, feature_names_in=None, input_name: str = "X"
+) -> None:
+    """Raise a ValueError naming the columns of ``X`` beyond the float32 range.
+
+    The networks compute in float32: a value finite in float64 but larger
+    in magnitude than float32's maximum (about 3.4e38) would become
+    infinite there. The message has the form of
+    :func:`check_finite_columns`'s.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features) or (n_samples,)
+        Numeric data (NaN is ignored here).
+    owner : str
+        Class name used in the message.
+    feature_names_in : ndarray of str or None
+        Column names, to name the columns (else their positions).
+    input_name : str
+        Name of the input in the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_float32_range(np.array([[1.0, 2.0], [3.0, 1e39]]),
+    ...                     owner="NeuralClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains values beyond the float32 range ...
+    """
+    X = np.asarray(X)
+    if X.dtype.kind != "f" or X.dtype.itemsize <= 4 or X.size == 0:
+        return
+    with np.errstate(invalid="ignore"):
+        big = np.abs(X) > FLOAT32_MAX
+    if not big.any():
+        return
+    big = big.reshape(len(X), -1)
+    cols = np.flatnonzero(big.any(axis=0))
+    rows = np.flatnonzero(big.any(axis=1))
+    listed = ", ".join(_column_text(int(j), feature_names_in) for j in cols[:5])
+    where = (
+        listed
+        if len(cols) == 1
+        else f"{len(cols)} columns ({listed}{', ...' if len(cols) > 5 else ''})"
+    )
+    raise ValueError(
+        f"Input {input_name} contains values beyond the float32 range (|x| > "
+        f"{FLOAT32_MAX:.3g}) in {where}: {len(rows)} row(s), the first at row "
+        f"{int(rows[0])}. {owner} computes in float32, where they are infinite: "
+        "express the column in other units (or take its logarithm) first."
+    )
+
+
+def float32_equal(X, value) -> np.ndarray:
+    """Where ``X`` equals ``value`` once both are rounded to float32.
+
+    How the networks match a missing-value marker: a marker such as -999.1
+    has no exact float32 value, and data read as float32 (ROOT files) hold
+    float32's nearest value, also after a conversion to float64. NaN
+    matches NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([np.float32(-999.1), -999.1, -999.0])
+    >>> float32_equal(x, -999.1)
+    array([ True,  True, False])
+    """
+    X = np.asarray(X)
+    if value != value:
+        return np.isnan(X)
+    with np.errstate(over="ignore"):
+        return X.astype(np.float32, copy=False) == np.float32(value)

@@ -201,6 +201,32 @@ def test_missing_marker_and_nan_give_the_same_model(peaked):
     assert a.net_.module_.scaler.flag_columns.tolist() == [1]
 
 
+@pytest.mark.parametrize("marker", [-999.1, np.float64(-999.1)])
+def test_marker_without_exact_float32_value_matches(peaked, marker):
+    # data read as float32 (ROOT) hold float32(-999.1), also once converted to
+    # float64; the marker is the float64 -999.1
+    X, y = peaked
+    X = X.astype(np.float32)
+    gone = np.random.default_rng(0).random(len(X)) < 0.3
+    X[gone, 1] = -999.1
+    ref = NeuralClassifier(missing_values=np.nan, **FAST).fit(
+        np.where(gone[:, None] & (np.arange(X.shape[1]) == 1), np.nan, X), y
+    )
+    for data in (X, X.astype(np.float64)):
+        clf = NeuralClassifier(missing_values=marker, **FAST).fit(data, y)
+        assert clf.net_.module_.scaler.flag_columns.tolist() == [1]
+        np.testing.assert_array_equal(
+            clf.predict_proba(data),
+            ref.predict_proba(np.where(data == data[gone][0, 1], np.nan, data)),
+        )
+
+
+def test_marker_beyond_float32_is_refused(peaked):
+    X, y = peaked
+    with pytest.raises(ValueError, match=r"'missing_values' parameter .* Got -1e\+39"):
+        NeuralClassifier(missing_values=-1e39, **FAST).fit(X, y)
+
+
 def test_nan_needs_missing_values(peaked):
     X, y = peaked
     X = X.copy()

@@ -260,3 +260,36 @@ class _NoScores(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return np.full(len(X), self.classes_[0])
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 2], ["b", "c", "light"]])
+@pytest.mark.parametrize("kind", ["seed", "cross_training"])
+def test_multitask_members_give_labels_not_averaged_labels(labels, kind):
+    from sknn_hep.ensemble import CrossTrainingRegressor
+    from sknn_hep.neural_network import MultiTaskNeuralNet
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(240, 4))
+    flavour = np.asarray(labels, dtype=object)[np.argmax(X[:, :3], axis=1)]
+    y = np.empty((240, 2), dtype=object)
+    y[:, 0], y[:, 1] = flavour, X[:, 3] * 2.0
+    net = MultiTaskNeuralNet(
+        tasks=["multiclass", "regression"], max_epochs=3, random_state=0
+    )
+    if kind == "seed":
+        ens = SeedEnsemble(net, n_estimators=3, random_state=0).fit(X, y)
+    else:
+        ens = CrossTrainingRegressor(net, n_splits=3, random_state=0).fit(X, y)
+    pred = ens.predict(X)
+    # every class column holds one of the labels: the class of the mean
+    # probability, never a mean of labels (0.333 ...)
+    assert set(pred[:, 0]) <= set(labels)
+    members = ens.estimators_
+    mean = np.mean([m.predict_proba(X) for m in members], axis=0)
+    if kind == "seed":
+        expected = np.asarray(labels, dtype=object)[np.argmax(mean, axis=1)]
+        np.testing.assert_array_equal(pred[:, 0], expected)
+        np.testing.assert_allclose(
+            pred[:, 1].astype(float),
+            np.mean([m.predict(X)[:, 1].astype(float) for m in members], axis=0),
+        )

@@ -23,7 +23,6 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _num_samples,
     check_array,
     check_consistent_length,
@@ -34,7 +33,11 @@ from sklearn.utils.validation import (
 
 from .._versions import VersionedStateMixin
 from ..model_selection._split import event_column, event_folds
-from ..utils import check_finite_columns, check_numeric_columns
+from ..utils import (
+    check_event_weights,
+    check_finite_columns,
+    check_numeric_columns,
+)
 
 # -- helpers shared with _seed.py ---------------------------------------------
 
@@ -102,16 +105,7 @@ def final_estimator(estimator):
 
 def check_weight_param(estimator, sample_weight, X, owner: str):
     """Validated weights and the fit-parameter name they go to in ``estimator``."""
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=False
-    )
-    total = float(sample_weight.sum())
-    if not total > 0:
-        raise ValueError(
-            f"The sample_weight passed to {owner}.fit sums to {total:g}; the "
-            "weights must sum to a positive number (negative weights are allowed, "
-            "but not an all-zero or net-negative set)."
-        )
+    sample_weight = check_event_weights(sample_weight, X, owner=f"{owner}.fit")
     weight_name = fit_param_name(estimator, "sample_weight")
     if weight_name is None:
         raise ValueError(
@@ -215,6 +209,63 @@ def check_X(estimator, X, *, reset: bool):
             ignore_columns=ignore,
         )
     return X
+
+
+def mean_output(members, X, method: str) -> np.ndarray:
+    """The members' mean ``method`` output on ``X``.
+
+    Averaging is right for probabilities, decision values and regression
+    predictions, not for class labels: for members predicting several tasks
+    at once (:class:`~sknn_hep.neural_network.MultiTaskNeuralNet`, also at
+    the end of a Pipeline), ``predict`` is, per classification task, the
+    class of the mean probability, and per regression task the mean value.
+    """
+    tasks = getattr(final_estimator(members[0]), "tasks_", None)
+    if method == "predict" and tasks is not None:
+        return _mean_multitask_predict(members, X, list(tasks))
+    return np.mean(
+        [np.asarray(getattr(m, method)(X), dtype=np.float64) for m in members],
+        axis=0,
+    )
+
+
+def _mean_multitask_predict(members, X, tasks: list) -> np.ndarray:
+    finals = [final_estimator(m) for m in members]
+    n_classified = sum(kind != "regression" for kind in tasks)
+    probas = []
+    if n_classified:
+        for m in members:
+            p = m.predict_proba(X)
+            probas.append(p if isinstance(p, list) else [p])
+    values = (
+        [np.asarray(m.predict(X)) for m in members] if len(tasks) > n_classified else []
+    )
+    columns, k = [], 0
+    for j, kind in enumerate(tasks):
+        if kind == "regression":
+            columns.append(
+                np.mean([v[:, j].astype(np.float64) for v in values], axis=0)
+            )
+            continue
+        classes = finals[0].task_classes_[j]
+        for i, final in enumerate(finals[1:], start=1):
+            if not np.array_equal(final.task_classes_[j], classes):
+                raise ValueError(
+                    f"The ensemble's members disagree on the classes of task {j}: "
+                    f"member 0 knows {list(classes)!r}, member {i} "
+                    f"{list(final.task_classes_[j])!r}; every class must be "
+                    "present in the rows each member trains on."
+                )
+        mean = np.mean([p[k] for p in probas], axis=0)
+        columns.append(np.asarray(classes)[np.argmax(mean, axis=1)])
+        k += 1
+    numeric = all(c.dtype.kind in "biuf" for c in columns)
+    out = np.empty(
+        (len(columns[0]), len(columns)), dtype=np.float64 if numeric else object
+    )
+    for j, c in enumerate(columns):
+        out[:, j] = c
+    return out
 
 
 def labels_from_scores(classes, proba=None, decision=None) -> np.ndarray:
@@ -502,18 +553,12 @@ class _BaseCrossTraining(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator)
             if rows.size == 0:
                 continue
             X_rows = _safe_indexing(X_inner, rows)
-            values = np.mean(
-                [
-                    np.asarray(getattr(m, method)(X_rows), dtype=np.float64)
-                    for m in members
-                ],
-                axis=0,
-            )
+            values = mean_output(members, X_rows, method)
             if out is None:
-                out = np.empty((len(folds),) + values.shape[1:], dtype=np.float64)
+                out = np.empty((len(folds),) + values.shape[1:], dtype=values.dtype)
             out[rows] = values
         if out is None:  # no rows
-            out = np.asarray(getattr(self.estimators_[0], method)(X_inner), dtype=float)
+            out = mean_output(self.estimators_[:1], X_inner, method)
         return out
 
     def __sklearn_tags__(self):

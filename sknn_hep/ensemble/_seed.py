@@ -29,6 +29,7 @@ from ._cross_training import (
     copy_input_tags,
     estimator_has,
     labels_from_scores,
+    mean_output,
     member_checkpoints,
     only_decision_function,
 )
@@ -251,13 +252,7 @@ class SeedEnsemble(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator):
     def _mean(self, method: str, X) -> np.ndarray:
         check_is_fitted(self)
         X = check_X(self, X, reset=False)
-        return np.mean(
-            [
-                np.asarray(getattr(m, method)(X), dtype=np.float64)
-                for m in self.estimators_
-            ],
-            axis=0,
-        )
+        return mean_output(self.estimators_, X, method)
 
     @available_if(_classifier_has("predict_proba"))
     def predict_proba(self, X):

@@ -36,8 +36,11 @@ from ..nn import (
     quantile_bins,
 )
 from ..utils import (
+    FLOAT32_MAX,
     check_event_weights,
+    check_float32_range,
     encode_categories,
+    float32_equal,
     resolve_columns,
     validate_inputs,
 )
@@ -272,11 +275,29 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         return "allow-nan" if marker is not None and marker != marker else True
 
     def _missing_mask(self, x: np.ndarray) -> np.ndarray | None:
-        """Where ``x`` holds the ``missing_values`` marker (None: no marker)."""
+        """Where ``x`` holds the ``missing_values`` marker (None: no marker).
+
+        Compared in float32, as the network sees them: a marker like -999.1
+        matches float32 data and their float64 copies.
+        """
         marker = self.missing_values
         if marker is None:
             return None
-        return np.isnan(x) if marker != marker else x == marker
+        return float32_equal(x, marker)
+
+    def _check_float32(self, X) -> None:
+        """Refuse values (and a marker) that float32 cannot hold."""
+        name = type(self).__name__
+        marker = self.missing_values
+        if marker is not None and marker == marker and abs(marker) > FLOAT32_MAX:
+            raise ValueError(
+                f"The 'missing_values' parameter of {name} must be NaN, None or a "
+                f"number float32 can hold (|x| <= {FLOAT32_MAX:.3g}); the network "
+                f"computes in float32. Got {marker!r} instead."
+            )
+        check_float32_range(
+            X, owner=name, feature_names_in=getattr(self, "feature_names_in_", None)
+        )
 
     # -- fitting -------------------------------------------------------------
     def _validate_Xy(self, X, y, *, reset):
@@ -366,6 +387,8 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         if not first:
             self._check_architecture_unchanged()
         X, y = self._validate_Xy(X, y, reset=first)
+        self._check_float32(X)
+        check_float32_range(y, owner=name, input_name="y")
         if not incremental and X.shape[0] < 2:
             raise ValueError(
                 f"{name}.fit needs at least 2 samples to train a network; got "
@@ -942,6 +965,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             ensure_all_finite=self._finite_check(),
             dtype=[np.float32, np.float64],
         )
+        self._check_float32(X)
         cat_idx = self.categorical_indices_
         if len(cat_idx):
             check_codes(self, X, cat_idx)

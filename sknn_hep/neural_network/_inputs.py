@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sknn_hep.utils import weighted_quantiles
+from sknn_hep.utils import FLOAT32_TINY, weighted_quantiles
 
 
 def column_label(estimator, j: int) -> str:
@@ -28,6 +28,36 @@ def check_codes(estimator, X: np.ndarray, cat_idx: np.ndarray) -> None:
                 f"got {float(values[row])!r} in row {row}. Encode categories as 0, "
                 "1, 2, ... first (e.g. with sklearn.preprocessing.OrdinalEncoder)."
             )
+
+
+def check_target_spread(values: np.ndarray, *, owner: str, label) -> None:
+    """Refuse regression targets whose spread float32 cannot resolve.
+
+    The network predicts ``t' * scale + mean`` in float32; targets that vary
+    by less than the smallest normal float32 (1.2e-38, e.g. cross-sections
+    in cm²) would all come out as the same, meaningless value.
+    ``label(j)`` names column ``j`` in the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_target_spread(np.array([[1e-39], [3e-39]]), owner="NeuralRegressor",
+    ...                     label=lambda j: f"column {j}")
+    Traceback (most recent call last):
+    ...
+    ValueError: The regression targets of NeuralRegressor in column 0 vary ...
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
+    for j in np.flatnonzero((spread > 0) & (spread < FLOAT32_TINY)):
+        raise ValueError(
+            f"The regression targets of {owner} in {label(int(j))} vary by only "
+            f"{spread[j]:.3g}, below the smallest normal float32 "
+            f"({FLOAT32_TINY:.3g}); {owner} computes in float32 and cannot tell "
+            "them apart. Express the target in other units (e.g. a cross-section "
+            "in pb rather than cm²) and scale the predictions back."
+        )
 
 
 def weighted_mean_std(values: np.ndarray, weights: np.ndarray | None):

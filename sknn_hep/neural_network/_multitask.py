@@ -19,7 +19,7 @@ from ..nn.losses import REGRESSION_LOSSES, TASK_KINDS, MultiTaskLoss
 from ..utils import validate_inputs
 from . import _docs
 from ._base import BaseNeuralEstimator
-from ._inputs import weighted_mean_std
+from ._inputs import check_target_spread, weighted_mean_std
 
 # What the target tensor holds where a regression target is missing. The loss
 # replaces masked targets by the prediction, so this value cannot matter
@@ -332,6 +332,11 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
                         f"Regression task {self._task_label(j)} of "
                         f"{type(self).__name__} has no target in the training rows."
                     )
+                check_target_spread(
+                    y_model[has, j],
+                    owner=type(self).__name__,
+                    label=lambda _, j=j: f"task {self._task_label(j)}",
+                )
                 m, s = weighted_mean_std(y_model[has, j : j + 1], w[has])
                 s = np.where(s > 0, s, 1.0)
                 means.append(float(m[0]))

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import StrOptions
 from ..nn.losses import REGRESSION_LOSSES, RegressionLoss
 from . import _docs
 from ._base import BaseNeuralEstimator
-from ._inputs import weighted_mean_std
+from ._inputs import check_target_spread, weighted_mean_std
 
 
 class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
@@ -145,6 +145,9 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
     def _output_scaling(self, y_model, weights):
         # y' = (y - mean) / scale in training; the network's last,
         # non-trainable layer computes y = y' * scale + mean.
+        check_target_spread(
+            y_model, owner=type(self).__name__, label=lambda j: f"column {j}"
+        )
         mean, scale = weighted_mean_std(y_model, weights)
         scale = np.where(scale > 0, scale, 1.0)
         self._y_mean, self._y_scale = mean, scale

@@ -211,6 +211,8 @@ class InputScaling(nn.Module):
         Bound of the smooth clipping; None for none.
     missing_value : float or None, default=None
         The marker of a missing value (NaN allowed); None: nothing is missing.
+        Matched as a float32 value (a marker like -999.1 matches the
+        float32 data that hold it).
     flag_columns : sequence of int or None, default=None
         Columns whose missing-value indicator is appended (needs
         ``missing_value``).
@@ -262,7 +264,13 @@ class InputScaling(nn.Module):
         self.register_buffer("inv_scale", 1.0 / scale_t)
         self.register_buffer("flag_columns", torch.tensor(flags, dtype=torch.int64))
         self.clip = None if clip is None else float(clip)
-        self.missing_value = None if missing_value is None else float(missing_value)
+        # the float32 value of the marker: matches the float32 inputs in
+        # training and their exact float64 copies in float64 inference
+        self.missing_value = (
+            None
+            if missing_value is None
+            else torch.tensor(float(missing_value), dtype=torch.float32).item()
+        )
         self.n_flags = len(flags)
         self.n_outputs = n_features + len(flags)
 
