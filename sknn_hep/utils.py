@@ -579,3 +579,32 @@ def float32_equal(X, value) -> np.ndarray:
         return np.isnan(X)
     with np.errstate(over="ignore"):
         return X.astype(np.float32, copy=False) == np.float32(value)
+
+
+def install_hint(extra: str) -> str:
+    """How to install an optional extra of sknn_hep, as a user can type it.
+
+    sknn_hep is installed from its checkout, not from a public index: the
+    hint names the extra's packages (read from the installed package's
+    metadata) and the checkout's ``pip install -e ".[extra]"``, quoted so
+    that zsh does not expand the brackets.
+
+    Examples
+    --------
+    >>> print(install_hint("root"))  # doctest: +NORMALIZE_WHITESPACE
+    pip install "uproot>=5" "awkward>=2"
+    (or, in the sknn_hep checkout: pip install -e ".[root]")
+    """
+    from importlib import metadata
+
+    try:
+        requirements = metadata.requires("sknn-hep") or []
+    except metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        requirements = []
+    marker = f'extra == "{extra}"'
+    packages = [req.split(";")[0].strip() for req in requirements if marker in req]
+    checkout = f'pip install -e ".[{extra}]"'
+    if not packages:
+        return f"in the sknn_hep checkout: {checkout}"
+    quoted = " ".join(f'"{p}"' for p in packages)
+    return f"pip install {quoted} (or, in the sknn_hep checkout: {checkout})"

@@ -317,3 +317,27 @@ def test_output_file_scraper_shows_new_images_once(tmp_path):
     assert not (tmp_path / "sphx_glr_mass_regression_002.png").exists()
     # the next block shows nothing new
     assert hooks.output_file_scraper(None, block_vars, gallery_conf) == ""
+
+
+def _code_blocks(page: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+
+
+def test_search_page_pipeline_keeps_the_missing_marker():
+    # docs/search.md's pipeline on data with -999 markers: the log must leave
+    # the markers alone so that MissingValueEncoder still finds them
+    block = _code_blocks(DOCS / "search.md")[0]
+    namespace: dict = {}
+    exec(block, namespace)  # builds the pipeline and the (unfitted) searches
+    pipe = namespace["pipe"]
+    rng = __import__("numpy").random.default_rng(0)
+    X = rng.exponential(30.0, size=(200, 4)) + 1.0
+    gone = rng.random(200) < 0.2
+    X[gone, 0] = -999.0
+    out = pipe[:-1].fit_transform(X)
+    encoder = pipe[1]
+    assert encoder.n_features_in_ == 4
+    # the encoder saw the markers of column 0 and filled them, and only them
+    assert encoder.missing_features_.tolist() == [0]
+    assert (out[gone, 0] == encoder.fill_value_[0]).all()
+    assert (out[~gone, 0] > encoder.fill_value_[0]).all()

@@ -41,6 +41,7 @@ from ..utils import (
     check_float32_range,
     encode_categories,
     float32_equal,
+    install_hint,
     resolve_columns,
     validate_inputs,
 )
@@ -891,8 +892,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         except ImportError as exc:
             raise ImportError(
                 f"{type(self).__name__}(log_dir={self.log_dir!r}) writes TensorBoard "
-                "logs and needs the 'tensorboard' package: pip install "
-                "'sknn-hep[monitor]' (or tensorboard)."
+                f"logs and needs the 'tensorboard' package: {install_hint('monitor')}"
             ) from exc
         return SummaryWriter(log_dir=os.fspath(self.log_dir))
 

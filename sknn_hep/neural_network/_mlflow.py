@@ -23,6 +23,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from ..utils import install_hint
+
 # metric keys of the history that are not numbers per epoch
 _NOT_METRICS = ("batches", "epoch", "valid_loss_best", "train_loss_best")
 
@@ -34,8 +36,7 @@ def _import_mlflow(owner: str, experiment: str):
     except ImportError as exc:
         raise ImportError(
             f"{owner}(mlflow_experiment={experiment!r}) records the fit in an "
-            "MLflow run and needs the 'mlflow' package: pip install "
-            "'sknn-hep[monitor]' (or mlflow)."
+            f"MLflow run and needs the 'mlflow' package: {install_hint('monitor')}"
         ) from exc
     return mlflow, MlflowClient
 
