@@ -179,9 +179,13 @@ TRAINING = """\
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing network (weights,
         optimizer state, input and target scaling, categories) for another
-        ``max_epochs`` epochs. Architecture parameters cannot change between
+        ``max_epochs`` epochs, with the parameters as they are now: a new
+        ``lr``, ``momentum``, ``weight_decay``, ``optimizer`` (fresh state),
+        penalty, noise or loss applies (also to ``partial_fit``).
+        Architecture parameters and ``initializer`` cannot change between
         such calls (ValueError). Learning-rate schedules keep counting epochs
-        across calls (the cosine schedule, past ``max_epochs``, rises again).
+        across calls from ``lr`` (the cosine schedule, past ``max_epochs``,
+        rises again). See ``docs/reliability.md``.
     inference_dtype : {"float64", "float32"}, default="float64"
         Precision of ``predict``/``predict_proba``/``decision_function``; the
         network always trains in float32. ``"float64"`` applies the float32
