@@ -15,6 +15,7 @@ import pkgutil
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sknn_hep
@@ -341,3 +342,17 @@ def test_search_page_pipeline_keeps_the_missing_marker():
     assert encoder.missing_features_.tolist() == [0]
     assert (out[gone, 0] == encoder.fill_value_[0]).all()
     assert (out[~gone, 0] > encoder.fill_value_[0]).all()
+
+
+def test_user_guide_missing_values_with_categorical_features_runs():
+    blocks = [
+        b for b in _code_blocks(DOCS / "user_guide.md") if "categorical_features" in b
+    ]
+    assert len(blocks) == 1
+    namespace: dict = {}
+    exec(blocks[0], namespace)
+    pipe, X = namespace["pipe"], namespace["X"]
+    out = pipe[0].transform(X)
+    np.testing.assert_array_equal(out[:, 3], X[:, 3])  # the codes pass unchanged
+    assert pipe[-1].categories_[0].tolist() == [0, 1, 2, 3]
+    assert np.isfinite(pipe.predict_proba(X)).all()
