@@ -1,5 +1,7 @@
 """Tests for GroupScaler."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -178,8 +180,75 @@ def test_sample_weight_zero_rows_ignored_and_integer_weights_repeat():
     assert_allclose(gs.mean_, ref.mean_, rtol=1e-12)
     unweighted = GroupScaler(groups=[[0, 2]]).fit(X)
     assert not np.allclose(gs.scale_, unweighted.scale_)
-    with pytest.raises(ValueError, match="Negative values in data passed to"):
+    with pytest.raises(
+        ValueError,
+        match=r"sample_weight passed to GroupScaler\.fit sums to -[\d.]+; the "
+        "weights must sum to a positive number",
+    ):
         GroupScaler(groups=[[0, 2]]).fit(X, sample_weight=w - 5)
+
+
+# -- negative weights (NLO generators) ---------------------------------------
+@pytest.mark.parametrize("with_mean", [True, False])
+def test_negative_weights_summing_positive_give_signed_statistics(with_mean):
+    rng = np.random.RandomState(2)
+    X = rng.normal(2.0, 3.0, size=(100, 3))
+    w = np.where(rng.rand(100) < 0.2, -0.3, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a well-behaved sample: no fallback
+        gs = GroupScaler(groups=[[0, 1]], with_mean=with_mean).fit(X, sample_weight=w)
+    W = w.sum()
+    mean = (w @ X) / W if with_mean else np.zeros(3)
+    var = (w @ (X - mean) ** 2) / W
+    assert_allclose(gs.mean_, mean, rtol=1e-12)
+    assert_allclose(gs.scale_[:2], np.sqrt(var[:2].mean()), rtol=1e-12)
+    assert_allclose(gs.scale_[2], np.sqrt(var[2]), rtol=1e-12)
+    assert_allclose(gs.inverse_transform(gs.transform(X)), X, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "column, with_mean, why",
+    [
+        # mean 0 within [0, 20], variance -66.7 around it
+        ([0.0, 10.0, 20.0, 5.0], True, "variance -66.7"),
+        # the signed mean -50 lies outside the values [0, 25]
+        ([25.0, 0.0, 0.0, 0.0], True, "mean -50 outside"),
+        # with_mean=False: the mean square around 0 is negative
+        ([0.0, 10.0, 20.0, 5.0], False, "variance -66.7"),
+    ],
+)
+def test_column_without_a_signed_distribution_uses_absolute_weights(
+    column, with_mean, why
+):
+    w = np.array([1.0, 1.0, -0.5, 0.0]) if column[0] == 0.0 else None
+    if w is None:
+        w = np.array([-1.0, 0.5, 1.0, 0.0])
+    X = np.column_stack([column, [1.0, 2.0, 3.0, 4.0]])
+    with pytest.warns(
+        UserWarning, match=rf"GroupScaler: .*column index 0 .*{why}.*absolute weights"
+    ):
+        gs = GroupScaler(groups=[[0]], with_mean=with_mean).fit(X, sample_weight=w)
+    x, a = np.asarray(column)[w != 0], np.abs(w[w != 0])
+    mean = np.average(x, weights=a) if with_mean else 0.0
+    assert_allclose(gs.mean_[0], mean, rtol=1e-12)
+    assert_allclose(gs.scale_[0], np.sqrt(np.average((x - mean) ** 2, weights=a)))
+    assert np.isfinite(gs.transform(X)).all()
+
+
+def test_float32_overflow_raises_instead_of_inf():
+    X = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]], dtype=np.float32)
+    gs = GroupScaler(groups=[[0]]).fit(X)
+    big = np.array([[1.0, 1.0], [3e38, 1.0]], dtype=np.float32)
+    with pytest.raises(
+        ValueError,
+        match=r"GroupScaler\.transform gives a value beyond the float32 range .* in "
+        r"column index 0: 1 row\(s\), the first at row 1.*float64",
+    ):
+        gs.transform(big)
+    assert np.isfinite(gs.transform(big.astype(np.float64))).all()
+    wide = GroupScaler(groups=[[0]]).fit(X * 10)  # sigma 8.2: x' * sigma > 3.4e38
+    with pytest.raises(ValueError, match=r"inverse_transform gives a value beyond"):
+        wide.inverse_transform(big)
 
 
 def test_float32_stays_float32():

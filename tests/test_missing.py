@@ -1,5 +1,7 @@
 """Tests for MissingValueEncoder."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -193,8 +195,127 @@ def test_sample_weight_changes_statistics_and_zero_rows_are_ignored():
     assert_allclose(enc.mean_[1], np.average(X[present, 1], weights=w[present]))
     unweighted = MissingValueEncoder().fit(X[10:])
     assert not np.allclose(enc.mean_, unweighted.mean_)
-    with pytest.raises(ValueError, match="Negative values in data passed to"):
-        MissingValueEncoder().fit(X, sample_weight=w - 1)
+    with pytest.raises(
+        ValueError,
+        match=r"sample_weight passed to MissingValueEncoder\.fit sums to -[\d.]+; "
+        "the weights must sum to a positive number",
+    ):
+        MissingValueEncoder().fit(X, sample_weight=-w)
+
+
+# -- negative weights (NLO generators) ---------------------------------------
+def test_negative_weights_summing_positive_give_signed_statistics():
+    rng = np.random.RandomState(3)
+    X = rng.normal(10.0, 2.0, size=(80, 2))
+    X[rng.rand(80) < 0.3, 1] = np.nan
+    w = np.where(rng.rand(80) < 0.2, -0.4, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a well-behaved sample: no fallback
+        enc = MissingValueEncoder().fit(X, sample_weight=w)
+    for k in range(2):
+        present = ~np.isnan(X[:, k])
+        x, wk = X[present, k], w[present]
+        mean = np.sum(wk * x) / np.sum(wk)
+        var = np.sum(wk * (x - mean) ** 2) / np.sum(wk)
+        assert_allclose(enc.mean_[k], mean, rtol=1e-12)
+        assert_allclose(enc.var_[k], var, rtol=1e-10)
+        assert_allclose(enc.scale_[k], np.sqrt(var), rtol=1e-10)
+        # the fill is still below every present value, negative weight or not
+        assert enc.fill_value_[k] * enc.scale_[k] + enc.mean_[k] < x.min()
+    assert np.isfinite(enc.transform(X)).all()
+
+
+def _abs_weight_stats(x, w):
+    mean = np.average(x, weights=np.abs(w))
+    return mean, np.average((x - mean) ** 2, weights=np.abs(w))
+
+
+@pytest.mark.parametrize(
+    "x, w, why",
+    [
+        # the present entries of the column sum to a negative weight
+        ([1.0, 2.0, 3.0], [1.0, -2.0, 0.5], "total weight -0.5"),
+        # the signed mean 20 lies outside the values [0, 10]
+        ([0.0, 10.0, 5.0], [-0.5, 1.0, 0.0], "mean 20 outside"),
+        # mean 0 within [0, 20], but the variance is -66.7
+        ([0.0, 10.0, 20.0], [1.0, 1.0, -0.5], "variance -66.7"),
+    ],
+)
+def test_column_without_a_signed_distribution_uses_absolute_weights(x, w, why):
+    """Column 1 holds the odd values; column 0 has unit weights' statistics."""
+    n = len(x)
+    X = np.column_stack([np.arange(n + 3.0), np.r_[x, [np.nan] * 3]])
+    sw = np.r_[w, [5.0, 5.0, 5.0]]  # rows missing in column 1: total positive
+    with pytest.warns(
+        UserWarning,
+        match=rf"MissingValueEncoder: .*column index 1 .*{why}.*absolute weights",
+    ):
+        enc = MissingValueEncoder().fit(X, sample_weight=sw)
+    kept = np.asarray(w) != 0
+    mean, var = _abs_weight_stats(np.asarray(x)[kept], np.asarray(w)[kept])
+    assert_allclose([enc.mean_[1], enc.var_[1]], [mean, var], rtol=1e-12)
+    assert enc.scale_[1] > 0
+    Xt = enc.transform(X)
+    assert np.isfinite(Xt).all()
+    assert np.all(Xt[n:, 1] < Xt[:n, 1].min())  # the fill stays below
+    # column 0 (no fallback) keeps its signed statistics
+    assert_allclose(enc.mean_[0], np.sum(sw * X[:, 0]) / np.sum(sw), rtol=1e-12)
+
+
+def test_non_positive_variance_of_a_constant_column_gives_scale_one():
+    X = np.array([[4.0], [4.0], [4.0], [np.nan]])
+    enc = MissingValueEncoder().fit(X, sample_weight=[1.0, -0.5, 1.0, 1.0])
+    assert_array_equal(enc.scale_, [1.0])
+    assert_array_equal(enc.var_, [0.0])
+    assert_allclose(enc.transform(X)[:, 0], [0.0, 0.0, 0.0, -3.0])
+
+
+# -- markers and the float32 range --------------------------------------------
+def test_marker_not_representable_in_float32_still_matches():
+    marker = -999.1
+    X64 = np.array([[1.0, 4.0], [marker, 5.0], [3.0, marker], [2.0, 6.0]])
+    X32 = X64.astype(np.float32)
+    enc = MissingValueEncoder(missing_values=marker, add_indicator=True)
+    ref = enc.fit(X64).transform(X64)
+    out = enc.fit(X32).transform(X32)
+    assert out.dtype == np.float32
+    assert_array_equal(enc.missing_features_, [0, 1])
+    assert_allclose(out, ref, rtol=1e-6, atol=1e-6)
+    assert_allclose(enc.inverse_transform(out), X32, rtol=1e-6)
+
+
+def test_float32_marker_matches_in_a_frame_mixing_float32_and_float64():
+    """A float32 column (ROOT) next to a float64 one: the data become float64,
+    and the float32 markers still match, as in the networks (float32_equal)."""
+    marker = -999.1
+    df = pd.DataFrame(
+        {
+            "tau_pt": np.array([30.0, marker, 45.0, 60.0], dtype=np.float32),
+            "met": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
+    enc = MissingValueEncoder(missing_values=marker, add_indicator=True).fit(df)
+    assert_array_equal(enc.missing_features_, [0])
+    assert_allclose(enc.mean_[0], 45.0, rtol=1e-6)
+    out = enc.transform(df)
+    assert_array_equal(out[:, 2], [0.0, 1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_float32_overflow_raises_instead_of_inf(standardize):
+    X = np.array([[0.0], [1.0], [2.0]], dtype=np.float32)
+    enc = MissingValueEncoder(standardize=standardize).fit(X)
+    big = np.array([[1.0], [3e38]], dtype=np.float32)
+    if not standardize:  # nothing is computed: the values pass
+        assert_array_equal(enc.transform(big), big)
+        return
+    with pytest.raises(
+        ValueError,
+        match=r"MissingValueEncoder\.transform gives a value beyond the float32 "
+        r"range .* in column index 0: 1 row\(s\), the first at row 1.*float64",
+    ):
+        enc.transform(big)
+    assert np.isfinite(enc.transform(big.astype(np.float64))).all()
 
 
 def test_float32_stays_float32():

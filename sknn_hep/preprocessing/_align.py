@@ -108,7 +108,9 @@ class EventAligner(
     Output columns: the input columns in their order, without the reference
     column when ``drop_reference=True``. Columns in neither ``phi_columns``
     nor ``eta_columns`` pass through unchanged. The arithmetic runs in
-    float64; the output has the input's dtype (float32 or float64).
+    float64; the output has the input's dtype (float32 or float64). The
+    missing marker is compared after rounding to float32, so a marker
+    float32 cannot hold exactly (``-999.1``) still matches float32 data.
 
     Aligned angles lie in [-π, π); after the mirror in φ they lie in
     [-π, π] (a Δφ of exactly -π, the same direction as π, becomes π).

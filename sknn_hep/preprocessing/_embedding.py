@@ -14,7 +14,12 @@ from sklearn.utils.validation import (
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import encode_categories, resolve_columns, validate_inputs
+from ..utils import (
+    check_event_weights,
+    encode_categories,
+    resolve_columns,
+    validate_inputs,
+)
 from ._stats import column_label
 
 _OWNER = "EmbeddingEncoder"
@@ -104,6 +109,12 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
     as the network trained to learn them; ``estimator_.loss_curve_`` shows
     whether ``max_epochs`` and ``lr`` sufficed. torch is imported by
     :meth:`fit` only; :meth:`transform` is a numpy table look-up.
+
+    ``sample_weight`` follows the package's policy for negative weights (NLO
+    generators): they are allowed when the weights sum to a positive number,
+    over all events and, for a class label, over the events of each class;
+    otherwise ``fit`` raises a ``ValueError`` naming ``EmbeddingEncoder.fit``
+    before any training.
 
     Examples
     --------
@@ -235,7 +246,8 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
             Class labels or continuous targets (several targets only for
             regression).
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights of the training loss.
+            Per-sample weights of the training loss; negative ones are
+            allowed, the total (and each class's) must be positive.
 
         Returns
         -------
@@ -266,7 +278,18 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
                 f"least one categorical column. Got {self.columns!r} instead."
             )
         self._check_codes(X)
-        if self._is_regression(y):
+        regression = self._is_regression(y)
+        # 1-d y for a single target, as the estimators expect
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if sample_weight is not None:
+            sample_weight = check_event_weights(
+                sample_weight,
+                X,
+                owner=f"{_OWNER}.fit",
+                y=None if regression else y,
+            )
+        if regression:
             from ..neural_network import NeuralRegressor as Network
         else:
             from ..neural_network import NeuralClassifier as Network
@@ -283,9 +306,6 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
             batch_size=self.batch_size,
             random_state=self.random_state,
         )
-        # 1-d y for a single target, as the estimators expect
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
         net.fit(x_fit, y, sample_weight=sample_weight)
         tables = net.net_.module_.embedding.embeddings
         self.estimator_ = net

@@ -14,7 +14,12 @@ from sklearn.utils.validation import (
 
 from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
-from ._stats import MissingValuesMixin, is_scalar_nan, missing_mask
+from ._stats import (
+    MissingValuesMixin,
+    check_output_range,
+    is_scalar_nan,
+    missing_mask,
+)
 
 # Component names of each supported format, in column order.
 _FORMATS = {
@@ -60,7 +65,11 @@ class FourMomentumTransformer(
     mass m_μμ of a Z candidate, and the transverse mass of pairs, e.g. m_T of
     a lepton and the missing transverse momentum. With ``output_format=None``
     only the masses are appended. Everything is vectorised numpy; the
-    arithmetic is done in float64 and the output has the dtype of the input.
+    arithmetic is done in float64 and the output has the dtype of the input
+    (a result beyond its range, e.g. pz = pT sinh(η) over 3.4e38 for float32
+    input, raises a ``ValueError`` naming the output column instead of
+    becoming ``inf``). The missing marker is compared after rounding to
+    float32.
 
     Parameters
     ----------
@@ -583,6 +592,12 @@ class FourMomentumTransformer(
             mt = self._transverse_mass(quantities[i], quantities[j], label)
             parts.append(mt[:, None])
         out = np.hstack(parts)
+        check_output_range(
+            out,
+            X.dtype,
+            owner="FourMomentumTransformer.transform",
+            feature_names=self.get_feature_names_out(),
+        )
         if not is_scalar_nan(self.missing_values):
             # the input holds no NaN then: every NaN is an undefined output
             out[np.isnan(out)] = self.missing_values

@@ -12,15 +12,11 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-)
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns, validate_inputs
-from ._stats import column_label, is_constant, weighted_mean_var
+from ..utils import check_event_weights, resolve_columns, validate_inputs
+from ._stats import check_output_range, column_label, event_mean_var, is_constant
 
 
 class GroupScaler(
@@ -92,11 +88,22 @@ class GroupScaler(
     pooled variance; if the whole group's σ is 0, σ is set to 1 (the columns
     are only centred), as ``StandardScaler`` does for a constant column.
 
-    Rows of zero weight are ignored, integer weights act as repetitions;
-    negative weights are rejected. NaN is rejected: encode missing values
-    first (:class:`MissingValueEncoder`). :meth:`inverse_transform` computes
+    Rows of zero weight are ignored, integer weights act as repetitions.
+    Negative weights (NLO generators) are allowed, as everywhere in sknn_hep,
+    when their total is positive (else a ``ValueError``): ``m_j`` and the
+    variances are then the signed weighted statistics above, except for a
+    column where they do not describe a distribution (its weighted mean lies
+    outside the range of its values, or its variance is <= 0 although the
+    values are not constant); that column's centre and variance are taken
+    with the absolute weights ``|w|``, and a ``UserWarning`` names it (see
+    "Negative event weights" in ``docs/reliability.md``).
+
+    NaN is rejected: encode missing values first
+    (:class:`MissingValueEncoder`). :meth:`inverse_transform` computes
     ``x' * scale_ + mean_`` and is exact up to floating-point rounding. A
-    float32 input gives a float32 output (arithmetic in float64).
+    float32 input gives a float32 output (arithmetic in float64); a result
+    beyond the float32 range (a huge new value divided by a small σ) raises
+    a ``ValueError`` naming the column instead of becoming ``inf``.
 
     Examples
     --------
@@ -177,7 +184,8 @@ class GroupScaler(
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows.
+            Weights of the rows; negative ones are allowed, the total must be
+            positive (see Notes).
 
         Returns
         -------
@@ -188,11 +196,15 @@ class GroupScaler(
         n_features = X.shape[1]
         groups = self._resolve_groups(n_features)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight = check_event_weights(
+                sample_weight, X, owner="GroupScaler.fit"
             )
-        mean, var, _, n_used = weighted_mean_var(
-            X, sample_weight, center=bool(self.with_mean)
+        mean, var, n_used = event_mean_var(
+            X,
+            sample_weight,
+            center=bool(self.with_mean),
+            owner="GroupScaler",
+            feature_names_in=getattr(self, "feature_names_in_", None),
         )
         if self.with_mean:
             var = np.where(is_constant(var, mean, n_used), 0.0, var)
@@ -227,9 +239,14 @@ class GroupScaler(
         """
         check_is_fitted(self)
         X = validate_inputs(self, X, reset=False, dtype=[np.float64, np.float32])
-        return ((X.astype(np.float64) - self.mean_) / self.scale_).astype(
-            X.dtype, copy=False
+        out = (X.astype(np.float64) - self.mean_) / self.scale_
+        check_output_range(
+            out,
+            X.dtype,
+            owner="GroupScaler.transform",
+            feature_names=getattr(self, "feature_names_in_", None),
         )
+        return out.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         """Undo the scaling: ``x = x' * scale_ + mean_``.
@@ -251,6 +268,11 @@ class GroupScaler(
                 f"X has {X.shape[1]} features, but GroupScaler is expecting "
                 f"{self.n_features_in_} features as input."
             )
-        return (X.astype(np.float64) * self.scale_ + self.mean_).astype(
-            X.dtype, copy=False
+        out = X.astype(np.float64) * self.scale_ + self.mean_
+        check_output_range(
+            out,
+            X.dtype,
+            owner="GroupScaler.inverse_transform",
+            feature_names=getattr(self, "feature_names_in_", None),
         )
+        return out.astype(X.dtype, copy=False)

@@ -9,19 +9,19 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     _check_feature_names_in,
-    _check_sample_weight,
     check_array,
     check_is_fitted,
 )
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns
+from ..utils import check_event_weights, resolve_columns
 from ._stats import (
     MissingValuesMixin,
+    check_output_range,
     column_label,
+    event_mean_var,
     is_constant,
     missing_mask,
-    weighted_mean_var,
 )
 
 
@@ -64,7 +64,8 @@ class MissingValueEncoder(
     mean_ : ndarray of shape (len(``columns_``),)
         Weighted mean of the present values, per encoded column.
     var_ : ndarray of shape (len(``columns_``),)
-        Weighted variance (``ddof=0``) of the present values.
+        Weighted variance (``ddof=0``) of the present values; 0 where they
+        are constant.
     scale_ : ndarray of shape (len(``columns_``),)
         ``sqrt(var_)``, or 1 where the present values are constant.
     fill_value_ : ndarray of shape (len(``columns_``),)
@@ -94,18 +95,35 @@ class MissingValueEncoder(
     from μ; with ``standardize=True`` it is stored and emitted as
     ``(fill - mean) / s``, i.e. ``min(-distance, (min - mean) / s - margin)``.
 
-    Sample weights must be non-negative; rows of zero weight are ignored for
-    μ, σ and the minimum (they act as removed rows). A column with no present
-    value of non-zero weight in fit raises a ``ValueError`` naming it: there
-    is nothing to learn μ and σ from; drop the column or leave it out of
-    ``columns``. A column without missing values in fit that has some at
-    transform time gets the same fill (no indicator column exists for it).
+    Sample weights may be negative (NLO generators), as everywhere in
+    sknn_hep: their total must be positive (else a ``ValueError``). Rows of
+    zero weight are ignored for μ, σ and the minimum (they act as removed
+    rows); a row of negative weight counts for the minimum like any other.
+    μ and σ are the signed weighted statistics, except for a column where
+    they do not describe a distribution: its present entries have a total
+    weight <= 0, μ lies outside the range of its values, or the variance is
+    <= 0 although the values are not constant. That column's μ and σ are
+    then taken with the absolute weights ``|w|``, and a ``UserWarning``
+    names it (see "Negative event weights" in ``docs/reliability.md``). A
+    column whose present values are constant gets ``scale_ = 1``.
+
+    A column with no present value of non-zero weight in fit raises a
+    ``ValueError`` naming it: there is nothing to learn μ and σ from; drop
+    the column or leave it out of ``columns``. A column without missing
+    values in fit that has some at transform time gets the same fill (no
+    indicator column exists for it). A new value below the training range
+    is standardised like any other (it may come close to the fill).
 
     :meth:`inverse_transform` drops the indicator columns, undoes the
     standardisation and puts ``missing_values`` back where an entry equals
     the fill value exactly, so it is exact up to floating-point rounding
     unless a present value equals a fill. A float32 input gives a float32
-    output (arithmetic in float64).
+    output (arithmetic in float64). The marker is compared after rounding to
+    float32, as everywhere in sknn_hep, so a marker float32 cannot hold
+    exactly (``-999.1``) still matches float32 data, also once converted to
+    float64. A result beyond the float32 range (a huge new
+    value divided by a small σ) raises a ``ValueError`` naming the column
+    instead of becoming ``inf``.
 
     Examples
     --------
@@ -162,7 +180,8 @@ class MissingValueEncoder(
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows.
+            Weights of the rows; negative ones are allowed, the total must be
+            positive (see Notes).
 
         Returns
         -------
@@ -182,12 +201,19 @@ class MissingValueEncoder(
                 owner="MissingValueEncoder",
             )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight = check_event_weights(
+                sample_weight, X, owner="MissingValueEncoder.fit"
             )
+        missing = missing_mask(X[:, cols], self.missing_values)
         sub = X[:, cols].astype(np.float64)
-        missing = missing_mask(sub, self.missing_values)
-        mean, var, _, n_used = weighted_mean_var(sub, sample_weight, present=~missing)
+        mean, var, n_used = event_mean_var(
+            sub,
+            sample_weight,
+            present=~missing,
+            owner="MissingValueEncoder",
+            columns=cols,
+            feature_names_in=names,
+        )
         if np.any(n_used == 0):
             j = cols[np.flatnonzero(n_used == 0)[0]]
             raise ValueError(
@@ -200,7 +226,7 @@ class MissingValueEncoder(
         scale = np.where(constant, 1.0, np.sqrt(np.where(constant, 1.0, var)))
         usable = ~missing
         if sample_weight is not None:
-            usable &= (sample_weight > 0)[:, None]
+            usable &= (sample_weight != 0)[:, None]
         data_min = np.where(usable, sub, np.inf).min(axis=0)
         fill = np.minimum(
             mean - float(self.distance) * scale, data_min - float(self.margin) * scale
@@ -230,11 +256,19 @@ class MissingValueEncoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False, copy=True)
+        missing = missing_mask(X[:, self.columns_], self.missing_values)
         sub = X[:, self.columns_].astype(np.float64)
-        missing = missing_mask(sub, self.missing_values)
         if self.standardize:
             sub = (sub - self.mean_) / self.scale_
-        X[:, self.columns_] = np.where(missing, self.fill_value_, sub)
+        out = np.where(missing, self.fill_value_, sub)
+        check_output_range(
+            out,
+            X.dtype,
+            owner="MissingValueEncoder.transform",
+            positions=self.columns_,
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
+        X[:, self.columns_] = out
         if not self.add_indicator:
             return X
         keep = np.isin(self.columns_, self.missing_features_)
@@ -275,7 +309,15 @@ class MissingValueEncoder(
         sub = sub.astype(np.float64)
         if self.standardize:
             sub = sub * self.scale_ + self.mean_
-        X[:, self.columns_] = np.where(missing, self.missing_values, sub)
+        out = np.where(missing, self.missing_values, sub)
+        check_output_range(
+            np.where(missing, 0.0, out),
+            X.dtype,
+            owner="MissingValueEncoder.inverse_transform",
+            positions=self.columns_,
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
+        X[:, self.columns_] = out
         return X
 
     def get_feature_names_out(self, input_features=None):

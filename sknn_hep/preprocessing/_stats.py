@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -30,7 +31,13 @@ def is_scalar_nan(value):
 def missing_mask(X, missing_values):
     """Boolean mask of the entries of ``X`` equal to ``missing_values``.
 
-    NaN is matched with :func:`numpy.isnan`, any other value with ``==``.
+    NaN is matched with :func:`numpy.isnan`; any other marker after rounding
+    both to float32, the package's one rule for markers (as the networks
+    match them, ``sknn_hep.utils.float32_equal``): a marker that float32
+    cannot hold exactly (``-999.1``) matches float32 data written with it,
+    also once converted to float64 (a DataFrame mixing float32 and float64
+    columns becomes float64). A marker beyond the float32 range is compared
+    exactly.
 
     Examples
     --------
@@ -41,11 +48,20 @@ def missing_mask(X, missing_values):
     >>> missing_mask(np.array([[1.0, np.nan], [-999.0, 2.0]]), -999.0)
     array([[False, False],
            [ True, False]])
+    >>> X = np.array([-999.1, 1.0], dtype=np.float32).astype(np.float64)
+    >>> X == -999.1, missing_mask(X, -999.1)
+    (array([False, False]), array([ True, False]))
     """
+    from ..utils import FLOAT32_MAX, float32_equal
+
     X = np.asarray(X)
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
     if is_scalar_nan(missing_values):
         return np.isnan(X)
-    return X == missing_values
+    if abs(float(missing_values)) > FLOAT32_MAX:
+        return X == missing_values
+    return float32_equal(X, missing_values)
 
 
 def weighted_mean_var(X, sample_weight=None, *, present=None, center=True):
@@ -65,7 +81,8 @@ def weighted_mean_var(X, sample_weight=None, *, present=None, center=True):
     ----------
     X : ndarray of shape (n_samples, n_features)
     sample_weight : ndarray of shape (n_samples,) or None
-        Non-negative weights; ``None`` means unit weights.
+        Weights (negative ones allowed: the formulas are applied as they
+        are, see :func:`event_mean_var`); ``None`` means unit weights.
     present : ndarray of bool, same shape as ``X``, or None
         Entries to count; ``None`` counts all of them.
     center : bool, default=True
@@ -76,11 +93,11 @@ def weighted_mean_var(X, sample_weight=None, *, present=None, center=True):
     mean : ndarray of shape (n_features,)
         NaN for a column without any present entry of non-zero weight.
     var : ndarray of shape (n_features,)
-        NaN where ``mean`` is NaN.
+        NaN where ``mean`` is NaN. With negative weights it may be negative.
     weight_sum : ndarray of shape (n_features,)
         Sum of the weights of the present entries.
     n_nonzero : ndarray of shape (n_features,)
-        Number of present entries with non-zero weight.
+        Number of present entries with non-zero weight (of either sign).
 
     Examples
     --------
@@ -103,7 +120,7 @@ def weighted_mean_var(X, sample_weight=None, *, present=None, center=True):
     W = np.where(present, w[:, None], 0.0)
     Xz = np.where(present, X, 0.0)
     weight_sum = W.sum(axis=0)
-    n_nonzero = np.count_nonzero(W > 0, axis=0)
+    n_nonzero = np.count_nonzero(W != 0, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         if center:
             mean = (W * Xz).sum(axis=0) / weight_sum
@@ -115,6 +132,192 @@ def weighted_mean_var(X, sample_weight=None, *, present=None, center=True):
     mean[empty] = np.nan
     var[empty] = np.nan
     return mean, var, weight_sum, n_nonzero
+
+
+def event_mean_var(
+    X,
+    sample_weight=None,
+    *,
+    present=None,
+    center=True,
+    owner,
+    columns=None,
+    feature_names_in=None,
+):
+    """Per-column weighted mean and variance under the negative-weight policy.
+
+    :func:`weighted_mean_var` with the signed event weights, except for a
+    column where those statistics do not describe a distribution, which can
+    only happen with negative weights (NLO generators):
+
+    - the present entries of the column have a total weight <= 0,
+    - the weighted mean lies outside the range of the column's values
+      (beyond float64 rounding; only with ``center=True``), or
+    - the weighted variance is <= 0 (or indistinguishable from 0) although
+      the values are not constant.
+
+    Such a column's mean and variance are taken with the absolute weights
+    ``|w|`` instead (the spread of the events whatever their sign), and one
+    :class:`UserWarning` names the columns and why. Without negative weights
+    this is exactly :func:`weighted_mean_var`.
+
+    Parameters
+    ----------
+    X, sample_weight, present, center
+        As for :func:`weighted_mean_var`.
+    owner : str
+        Class name for the warning.
+    columns : ndarray of int or None
+        Positions of the columns of ``X`` in the estimator's input, to name
+        them (default ``0, 1, ...``).
+    feature_names_in : ndarray of str or None
+        The estimator's input column names.
+
+    Returns
+    -------
+    mean, var : ndarray of shape (n_features,)
+    n_nonzero : ndarray of shape (n_features,)
+        Number of present entries with non-zero weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [10.0], [20.0]])
+    >>> event_mean_var(X, np.array([1.0, 1.0, 0.5]), owner="f")[:2]
+    (array([8.]), array([56.]))
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     mean, var, n = event_mean_var(X, np.array([1.0, 1.0, -0.5]),
+    ...                                   owner="f")
+    >>> mean, var  # signed: mean 0, variance -66.7; so taken with |w|
+    (array([8.]), array([56.]))
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    f: with negative sample weights, the weighted statistics of column index 0
+    (variance -66.7) do not describe a distribution; they are taken with the
+    absolute weights |w| instead ...
+    """
+    mean, var, wsum, n = weighted_mean_var(
+        X, sample_weight, present=present, center=center
+    )
+    if sample_weight is None:
+        return mean, var, n
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if not np.any(w < 0):
+        return mean, var, n
+    X = np.asarray(X, dtype=np.float64)
+    if present is None:
+        present = np.ones(X.shape, dtype=bool)
+    used = present & (w != 0)[:, None]
+    a_mean, a_var, a_wsum, _ = weighted_mean_var(
+        X, np.abs(w), present=present, center=center
+    )
+    eps = np.finfo(np.float64).eps
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.where(used, X, np.inf).min(axis=0)
+        hi = np.where(used, X, -np.inf).max(axis=0)
+        # rounding of sum(w x) / sum(w) when the weights cancel
+        tol = n * eps * np.abs(a_wsum / wsum) * np.maximum(np.abs(lo), np.abs(hi))
+    columns = np.arange(X.shape[1]) if columns is None else np.asarray(columns)
+    reasons = []
+    fallback = np.zeros(X.shape[1], dtype=bool)
+    for k in np.flatnonzero(n > 0):
+        if not wsum[k] > 0:
+            why = f"total weight {wsum[k]:.3g}"
+        elif center and not (lo[k] - tol[k] <= mean[k] <= hi[k] + tol[k]):
+            why = f"mean {mean[k]:.3g} outside the values [{lo[k]:.3g}, {hi[k]:.3g}]"
+        elif is_constant(var[k], mean[k], n[k]) and not is_constant(
+            a_var[k], a_mean[k], n[k]
+        ):
+            why = f"variance {var[k]:.3g}"
+        else:
+            continue
+        fallback[k] = True
+        reasons.append(f"column {column_label(columns[k], feature_names_in)} ({why})")
+    if not reasons:
+        return mean, var, n
+    mean = np.where(fallback, a_mean, mean)
+    var = np.where(fallback, a_var, var)
+    listed = ", ".join(reasons[:5]) + (", ..." if len(reasons) > 5 else "")
+    warnings.warn(
+        f"{owner}: with negative sample weights, the weighted statistics of "
+        f"{listed} do not describe a distribution; they are taken with the "
+        "absolute weights |w| instead (the spread of the events whatever the "
+        "sign of their weights). See 'Negative event weights' in "
+        "docs/reliability.md.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return mean, var, n
+
+
+def check_output_range(out, dtype, *, owner, positions=None, feature_names=None):
+    """Raise if a result computed in float64 does not fit the output's dtype.
+
+    The transformers compute in float64 and return the input's dtype: a
+    finite float32 input can give a result beyond the float32 range (a
+    division by a small scale), and extreme float64 inputs can overflow to
+    infinity. Either is an error naming the column, never a silent ``inf``.
+    NaN (a missing value) is not checked.
+
+    Parameters
+    ----------
+    out : ndarray of shape (n_samples, n_columns)
+        The float64 result.
+    dtype : dtype
+        The dtype the result is returned in.
+    owner : str
+        ``"Class.method"`` for the message.
+    positions : ndarray of int or None
+        Output position of each column of ``out`` (default ``0, 1, ...``).
+    feature_names : ndarray of str or None
+        Names of the output columns, to name them.
+
+    Raises
+    ------
+    ValueError
+        Naming up to five columns, the number of rows and the first one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_output_range(np.array([[1.0], [5e38]]), np.float32, owner="f")
+    Traceback (most recent call last):
+    ...
+    ValueError: f gives a value beyond the float32 range (|x| > 3.4e+38) in ...
+    """
+    dtype = np.dtype(dtype)
+    limit = float(np.finfo(dtype).max)
+    out = np.asarray(out, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(out) > limit  # inf included, NaN not
+    if not bad.any():
+        return
+    if out.ndim == 1:
+        bad = bad[:, None]
+    cols = np.flatnonzero(bad.any(axis=0))
+    rows = np.flatnonzero(bad.any(axis=1))
+    positions = np.arange(bad.shape[1]) if positions is None else positions
+    labels = [column_label(positions[k], feature_names) for k in cols[:5]]
+    where = (
+        f"column {labels[0]}"
+        if len(cols) == 1
+        else f"{len(cols)} columns ({', '.join(labels)}"
+        f"{', ...' if len(cols) > 5 else ''})"
+    )
+    if dtype == np.float32:
+        remedy = (
+            "The output keeps the input's dtype, float32: pass the data as "
+            "float64 (X.astype(np.float64)), or check the input for extreme "
+            "values."
+        )
+    else:
+        remedy = "Check the input for extreme values."
+    raise ValueError(
+        f"{owner} gives a value beyond the {dtype.name} range (|x| > {limit:.2g}) "
+        f"in {where}: {len(rows)} row(s), the first at row {int(rows[0])}. "
+        f"{remedy}"
+    )
 
 
 def is_constant(var, mean, n_samples):
