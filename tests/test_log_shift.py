@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sknn_hep.datasets import load_higgs_challenge
-from sknn_hep.preprocessing import LogShiftTransformer
+from sknn_hep.preprocessing import LogShiftTransformer, MissingValueEncoder
 from sknn_hep.preprocessing._log_shift import CLIP_EPSILON
 
 COMMON_INSTANCES = [
@@ -166,8 +166,119 @@ def test_zero_weight_rows_are_left_out_of_auto_shift():
     unweighted = LogShiftTransformer().fit(X)
     assert_array_equal(unweighted.shift_, X.min(axis=0) - 1.0)
     assert_array_equal(tr.shift_[1:], unweighted.shift_[1:])
-    with pytest.raises(ValueError, match="Negative values in data passed to"):
+    with pytest.raises(
+        ValueError,
+        match=r"sample_weight passed to LogShiftTransformer\.fit sums to -\d+.*the "
+        "weights must sum to a positive number",
+    ):
         LogShiftTransformer().fit(X, sample_weight=-w)
+
+
+def test_negative_weights_summing_positive_are_accepted():
+    """NLO samples: an event of negative weight is still an event; its value
+    counts for the minimum like any other of non-zero weight."""
+    rng = np.random.RandomState(1)
+    X = rng.uniform(1, 10, size=(50, 2))
+    w = np.where(np.arange(50) % 4 == 0, -0.5, 1.0)
+    w[X[:, 0].argmin()] = -0.5  # the smallest value has a negative weight
+    w[X[:, 1].argmin()] = 0.0  # ... and a zero weight: left out
+    tr = LogShiftTransformer().fit(X, sample_weight=w)
+    assert tr.shift_[0] == X[:, 0].min() - 1.0
+    assert tr.shift_[1] == X[w != 0, 1].min() - 1.0
+    assert np.isfinite(tr.transform(X)).all()
+
+
+# -- new events outside the training range -----------------------------------
+def test_value_below_training_min_is_clipped_to_the_edge():
+    X = np.array([[20.0, 1.0], [25.0, 2.0], [120.0, 3.0]])
+    tr = LogShiftTransformer().fit(X)
+    assert_array_equal(tr.min_, [20.0, 1.0])
+    new = np.array([[19.5, 0.0], [-0.5, -1e6], [20.0, 1.0], [30.0, 2.5]])
+    Xt = tr.transform(new)
+    assert np.isfinite(Xt).all()
+    # at and below the training minimum: log(offset) = 0, the training edge
+    assert_array_equal(Xt[:3], 0.0)
+    assert_allclose(Xt[3], np.log([11.0, 2.5]))
+    assert np.all(
+        np.diff(tr.transform(np.linspace(-50, 200, 101)[:, None].repeat(2, 1)), axis=0)
+        >= 0
+    )
+    # the inverse gives the training minimum back for the clipped values
+    assert_allclose(tr.inverse_transform(Xt)[:3], [[20.0, 1.0]] * 3)
+
+
+def test_fixed_shift_keeps_raising_or_clipping_below_the_shift():
+    tr = LogShiftTransformer(shift=0.0).fit(np.array([[1.0], [2.0]]))
+    assert_array_equal(tr.min_, [-np.inf])  # no training edge for a fixed shift
+    assert_allclose(tr.transform(np.array([[0.5]])), np.log([[0.5]]))
+    with pytest.raises(ValueError, match="at or below its shift"):
+        tr.transform(np.array([[-0.5]]))
+
+
+def test_below_min_with_markers_and_float32():
+    X = np.array([[5.0], [-999.0], [7.0]], dtype=np.float32)
+    tr = LogShiftTransformer(missing_values=-999.0, offset=2.0).fit(X)
+    Xt = tr.transform(np.array([[4.0], [-999.0], [-998.0]], dtype=np.float32))
+    assert Xt.dtype == np.float32
+    assert_allclose(Xt[:, 0], [np.log(2.0), -999.0, np.log(2.0)], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shift", ["auto", 0.0])
+def test_present_value_never_maps_onto_the_marker(dtype, shift):
+    """Counts 1-5 with 0 as the missing marker: log(1) = 0 would be read as
+    missing by the next step; it becomes the next float32 above the marker."""
+    X = np.array([[1.0], [0.0], [2.0], [5.0], [1.0], [0.0]], dtype=dtype)
+    tr = LogShiftTransformer(shift=shift, missing_values=0.0).fit(X)
+    Xt = tr.transform(X)
+    assert Xt.dtype == dtype
+    present = X[:, 0] != 0.0
+    assert np.all(Xt[present, 0] != 0.0)
+    assert np.all(Xt[present, 0].astype(np.float32) != 0.0)
+    nudged = np.nextafter(np.float32(0.0), np.float32(1.0))
+    assert_array_equal(Xt[[0, 4], 0], nudged)
+    assert_allclose(Xt[[2, 3], 0], np.log([2.0, 5.0]), rtol=1e-6)
+    assert_array_equal(Xt[~present, 0], 0.0)
+    # the next step sees exactly the two missing entries
+    enc = MissingValueEncoder(missing_values=0.0, add_indicator=True).fit(Xt)
+    assert_array_equal(enc.transform(Xt)[:, 1], ~present)
+    assert_allclose(tr.inverse_transform(Xt), X, rtol=1e-6)
+
+
+def test_nudge_also_applies_to_a_marker_inside_the_log_range():
+    X = np.array([[1.0 + np.exp(-5.0)], [3.0], [-5.0]])
+    tr = LogShiftTransformer(shift=1.0, missing_values=-5.0).fit(X)
+    Xt = tr.transform(X)[:, 0]
+    assert Xt[0] != -5.0 and np.float32(Xt[0]) != np.float32(-5.0)
+    assert_allclose(Xt[0], -5.0, rtol=1e-6)
+    assert Xt[2] == -5.0
+
+
+def test_marker_not_representable_in_float32_still_matches():
+    marker = -999.1  # float32(-999.1) != -999.1
+    assert float(np.float32(marker)) != marker
+    X = np.array([[3.0], [marker], [5.0]], dtype=np.float32)
+    tr = LogShiftTransformer(missing_values=marker).fit(X)
+    assert_array_equal(tr.shift_, [2.0])  # the marker is no value
+    Xt = tr.transform(X)
+    assert Xt[1, 0] == np.float32(marker)
+    assert_allclose(Xt[[0, 2], 0], np.log([1.0, 3.0]), rtol=1e-6)
+    assert_allclose(tr.inverse_transform(Xt), X, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "dtype, value, match",
+    [
+        (np.float32, 100.0, r"beyond the float32 range .* column 'E' \(index 0\)"),
+        (np.float64, 800.0, r"beyond the float64 range .* column 'E' \(index 0\)"),
+    ],
+)
+def test_inverse_transform_overflow_raises(dtype, value, match):
+    df = pd.DataFrame({"E": [2.0, 3.0]}, dtype=dtype)
+    tr = LogShiftTransformer().fit(df)
+    Xt = np.array([[0.5], [value]], dtype=dtype)
+    with pytest.raises(ValueError, match=match + r": 1 row\(s\), the first at row 1"):
+        tr.inverse_transform(Xt)
 
 
 @pytest.mark.parametrize(

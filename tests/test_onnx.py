@@ -209,3 +209,71 @@ def test_dynamo_exporter_gives_the_same_graph_interface(data, tmp_path):
     assert [o.name for o in sess.get_outputs()] == ["probabilities", "logits"]
     proba, _ = _run(sess, X[:, [0, 3, 4]])
     np.testing.assert_allclose(proba, clf.predict_proba(X[:, [0, 3, 4]]), **TOL)
+
+
+# -- LogShiftTransformer on new events ----------------------------------------
+def _log_shift_graph(tr, tmp_path):
+    """The LogShift step alone as an ONNX graph (its module from the exporter)."""
+    import torch
+
+    from sknn_hep.io._onnx import _step_module
+
+    path = tmp_path / "log_shift.onnx"
+    example = torch.zeros(2, tr.n_features_in_, dtype=torch.float32)
+    torch.onnx.export(
+        _step_module(tr, "log").eval(),
+        (example,),
+        str(path),
+        input_names=["X"],
+        output_names=["out"],
+        dynamic_axes={"X": {0: "batch"}, "out": {0: "batch"}},
+        dynamo=False,
+    )
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return lambda X: sess.run(None, {"X": np.asarray(X, dtype=np.float32)})[0]
+
+
+def test_log_shift_below_training_min_matches_transform(data, tmp_path):
+    X = data[0][:, :5]  # column 5 holds NaN as its missing marker
+    tr = LogShiftTransformer(columns=[1, 2], missing_values=-999.0).fit(X)
+    new = X[:40].copy()
+    new[:5, 1] = [19.0, 0.0, -0.5, -1e4, tr.min_[0]]  # at and below the minimum
+    new[5:8, 2] = [-998.0, -1e3, X[X[:, 2] != -999.0, 2].min() - 3.0]
+    expected = tr.transform(new.astype(np.float32))
+    assert np.isfinite(expected).all()
+    run = _log_shift_graph(tr, tmp_path)
+    got = run(new)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, expected, **TOL)
+    assert np.all(got[:5, 1] == got[4, 1])  # clipped to the training edge
+    np.testing.assert_array_equal(got[new[:, 2] == -999.0, 2], -999.0)
+
+
+@pytest.mark.parametrize("shift", ["auto", 0.0])
+def test_log_shift_never_gives_the_marker_in_onnx(tmp_path, shift):
+    X = np.array([[1.0], [0.0], [2.0], [5.0], [1.0], [0.0], [3.0]])
+    tr = LogShiftTransformer(shift=shift, missing_values=0.0).fit(X)
+    new = np.r_[X, [[0.5]]] if shift == "auto" else X
+    got = _log_shift_graph(tr, tmp_path)(new)
+    expected = tr.transform(new.astype(np.float32))
+    np.testing.assert_array_equal(got, expected)
+    present = new[:, 0] != 0.0
+    assert np.all(got[present, 0] != 0.0)
+    assert np.all(got[~present, 0] == 0.0)
+
+
+def test_marker_not_representable_in_float32_matches_in_onnx(tmp_path):
+    marker = -999.1
+    rng = np.random.default_rng(5)
+    X = np.c_[rng.exponential(30.0, 200) + 20.0, rng.normal(size=200)]
+    X[rng.random(200) < 0.2, 0] = marker
+    y = X[:, 1] + (X[:, 0] == marker)
+    pipe = make_pipeline(
+        LogShiftTransformer(columns=[0], missing_values=marker),
+        MissingValueEncoder(missing_values=marker, add_indicator=True),
+        NeuralRegressor(**FAST),
+    ).fit(X.astype(np.float32), y)
+    assert pipe[0].shift_[0] > 0  # the marker was not taken for a value
+    sess, _ = _session(pipe, tmp_path)
+    X32 = X.astype(np.float32)
+    np.testing.assert_allclose(_run(sess, X32)[0][:, 0], pipe.predict(X32), **TOL)

@@ -19,7 +19,7 @@ from torch import nn
 
 from ..neural_network import NeuralClassifier, NeuralRegressor
 from ..preprocessing import GroupScaler, LogShiftTransformer, MissingValueEncoder
-from ..preprocessing._log_shift import CLIP_EPSILON
+from ..preprocessing._log_shift import CLIP_EPSILON, marker_substitute
 
 INPUT_NAME = "X"
 """Name of the ONNX graph's input."""
@@ -74,24 +74,43 @@ class _Affine(nn.Module):
 
 
 class _LogShift(nn.Module):
-    """:class:`~sknn_hep.preprocessing.LogShiftTransformer` as torch ops."""
+    """:class:`~sknn_hep.preprocessing.LogShiftTransformer` as torch ops.
+
+    As ``transform``: a value at or below the training minimum ``min_``
+    (``shift="auto"``) gives the edge value ``log(min_ - shift_)``, computed
+    in float64 as there; a result equal to the marker (in float32) becomes
+    ``sknn_hep.preprocessing._log_shift.marker_substitute``.
+    """
 
     def __init__(self, step: LogShiftTransformer):
         super().__init__()
         n = int(step.n_features_in_)
         selected = np.zeros(n, dtype=bool)
         selected[step.columns_] = True
+        floor = np.asarray(step._floor(), dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            edge = np.where(np.isfinite(floor), np.log(floor - step.shift_), 0.0)
         self.register_buffer("selected", torch.as_tensor(selected))
         self.register_buffer("shift", _full(n, step.columns_, step.shift_, 0.0))
+        self.register_buffer("floor", _full(n, step.columns_, floor, -np.inf))
+        self.register_buffer("edge", _full(n, step.columns_, edge, 0.0))
         self.missing_values = float(step.missing_values)
         self.clip = bool(step.clip)
+        above = marker_substitute(step.missing_values)
+        with np.errstate(over="ignore"):
+            marker = float(np.float32(self.missing_values))
+        self.marker = None if above is None else marker
+        self.register_buffer("above", None if above is None else _f32(above))
 
     def forward(self, x):
         diff = x - self.shift
         if self.clip:
             diff = torch.clamp(diff, min=CLIP_EPSILON)
+        out = torch.where(x <= self.floor, self.edge, torch.log(diff))
+        if self.marker is not None:
+            out = torch.where(out == self.marker, self.above, out)
         use = self.selected & ~_missing(x, self.missing_values)
-        return torch.where(use, torch.log(diff), x)
+        return torch.where(use, out, x)
 
 
 class _MissingEncode(nn.Module):
@@ -323,7 +342,7 @@ def export_onnx(model, path, *, opset_version=None, dynamo=False) -> None:
     ``outputs`` (descriptions) and the versions of sknn_hep and torch.
 
     The graph does not validate its input: values that ``transform`` or
-    ``predict`` reject (a value at or below a ``LogShiftTransformer``
+    ``predict`` reject (a value at or below a fixed ``LogShiftTransformer``
     shift without ``clip``, negative or fractional category codes, NaN
     where it is not the missing marker) give NaN or the unknown-category
     row instead of an error.

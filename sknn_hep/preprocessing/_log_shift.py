@@ -12,18 +12,68 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-)
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._versions import VersionedStateMixin
-from ..utils import resolve_columns
-from ._stats import MissingValuesMixin, column_label, missing_mask
+from ..utils import check_event_weights, resolve_columns
+from ._stats import (
+    MissingValuesMixin,
+    check_output_range,
+    column_label,
+    is_scalar_nan,
+    missing_mask,
+)
 
 CLIP_EPSILON = 1e-6
 """With ``clip=True``, ``x - shift`` is raised to at least this value."""
+
+
+def marker_substitute(missing_values) -> float | None:
+    """What a present value that would equal the marker becomes.
+
+    The smallest float32 number above the marker (a float64 number): it
+    differs from the marker in float64 and in float32 (so also after a
+    later cast, e.g. in an ONNX graph), by at most one float32 unit in the
+    last place. None for a NaN marker (a logarithm is never NaN).
+
+    Examples
+    --------
+    >>> marker_substitute(0.0)
+    1.401298464324817e-45
+    >>> marker_substitute(-999.0)
+    -998.9999389648438
+    """
+    if is_scalar_nan(missing_values):
+        return None
+    m = float(missing_values)
+    if abs(m) > float(np.finfo(np.float32).max):
+        return float(np.nextafter(m, np.inf))
+    m32 = np.float32(m)
+    above = np.nextafter(m32, np.float32(np.inf))
+    if not np.isfinite(above):  # the marker is float32's largest number
+        above = np.nextafter(m32, np.float32(-np.inf))
+    return float(above)
+
+
+def avoid_marker(out, missing_values):
+    """``out`` with every value equal to the marker, in float64 or after a
+    cast to float32, replaced by :func:`marker_substitute`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> avoid_marker(np.array([0.0, 1e-50, 0.5]), 0.0)
+    array([1.40129846e-45, 1.40129846e-45, 5.00000000e-01])
+    """
+    above = marker_substitute(missing_values)
+    if above is None:
+        return out
+    m = float(missing_values)
+    hit = out == m
+    if abs(m) <= float(np.finfo(np.float32).max):
+        with np.errstate(over="ignore"):
+            hit |= out.astype(np.float32) == np.float32(m)
+    return np.where(hit, above, out)
 
 
 class LogShiftTransformer(
@@ -38,7 +88,9 @@ class LogShiftTransformer(
     Steep, positive spectra (energies, transverse momenta, masses) become
     much closer to a bell shape on a log scale; the shift moves a threshold
     (a trigger or selection cut) to the origin, as in ``E' = log(E - 20)``.
-    Unselected columns and missing entries pass through unchanged.
+    Unselected columns and missing entries pass through unchanged. With the
+    learnt shift (``shift="auto"``), a new event below the training minimum
+    is clipped to it: it never raises and never gives NaN (see Notes).
 
     Parameters
     ----------
@@ -53,7 +105,8 @@ class LogShiftTransformer(
         - ``"auto"``: learnt in :meth:`fit` per column as
           ``shift_j = min(x_j) - offset`` over the present values of rows with
           non-zero weight, so the smallest training value maps to
-          ``log(offset)``.
+          ``log(offset)``; in :meth:`transform` a value below that minimum
+          (``min_``) is raised to it, i.e. maps to ``log(offset)`` too.
     offset : float > 0, default=1.0
         Distance of the smallest training value above the learnt shift (used
         when ``shift="auto"``; with the default the smallest value maps to 0).
@@ -62,11 +115,12 @@ class LogShiftTransformer(
         untouched and are left out of the auto shift. NaN in the input is
         only accepted when this is NaN.
     clip : bool, default=False
-        What to do with a value at or below its column's shift in
+        What to do with a value at or below a fixed shift in
         :meth:`transform`. ``False`` raises a ``ValueError`` naming the column
         and the value. ``True`` raises ``x - shift`` to at least
         ``CLIP_EPSILON = 1e-6`` (in the units of the data) before the log, so
-        no output falls below ``log(1e-6) ≈ -13.8``.
+        no output falls below ``log(1e-6) ≈ -13.8``. It does not matter for
+        ``shift="auto"``, where no value ever reaches the shift.
 
     Attributes
     ----------
@@ -74,6 +128,10 @@ class LogShiftTransformer(
         Sorted positions of the transformed columns.
     shift_ : ndarray of float64 of shape (len(``columns_``),)
         Shift of each transformed column, in the order of ``columns_``.
+    min_ : ndarray of float64 of shape (len(``columns_``),)
+        With ``shift="auto"``, the smallest training value of each column
+        (``shift_ + offset``), to which smaller new values are raised;
+        ``-inf`` for a fixed shift (no such floor).
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of str
@@ -87,18 +145,47 @@ class LogShiftTransformer(
 
     Notes
     -----
-    :meth:`inverse_transform` computes ``exp(x') + shift`` and is exact up to
-    floating-point rounding, except for values changed by ``clip=True``
-    (they come back as ``shift + 1e-6``). It treats entries equal to
-    ``missing_values`` as missing; the log of a positive float64 is never
-    below -745, so NaN and markers such as -999.0 cannot be confused with a
-    transformed value.
+    **New events below the training minimum** (``shift="auto"``): the
+    transform is ``log(max(x, min_) - shift_)``. A value the training data
+    did not reach (a test event with a softer object, a looser selection)
+    maps to the training edge ``log(offset)`` instead of raising, or giving
+    NaN or a huge negative number: the next steps and the network see it at
+    the border of the range they were fitted on, never beyond it, however
+    far below it lies. Clipping keeps the order of the events (a cut on the
+    output is a cut on the input) and is reproduced exactly by the ONNX
+    export (:func:`sknn_hep.io.export_onnx`). Continuing the log linearly
+    below ``min_`` would keep those values apart, but with a slope of
+    ``1 / offset``, a numerical choice, placing them arbitrarily far outside
+    the training range. A fixed shift is a threshold you chose: a value at
+    or below it raises, or is clipped with ``clip=True``.
 
-    Only whether a sample weight is zero matters: rows of zero weight are left
-    out of the auto shift, exactly as if they were removed. A fixed shift
-    learns nothing, so there ``sample_weight`` is only validated.
+    **The result never equals** ``missing_values``: a present value whose
+    log would equal the marker (with ``missing_values=0.0`` the smallest
+    training value maps to ``log(1) = 0``) becomes the smallest float32
+    number above the marker (``1.4e-45`` for 0, ``-998.99994`` for -999),
+    which differs from the marker in float64 and in float32, so that a
+    following :class:`MissingValueEncoder` never takes it for a missing
+    entry, also after a cast to float32 or in the ONNX graph. A NaN marker
+    cannot be hit.
+
+    :meth:`inverse_transform` computes ``exp(x') + shift`` and is exact up to
+    floating-point rounding, except for values changed by clipping (they
+    come back as ``min_``, or ``shift + 1e-6`` with ``clip=True``) or by the
+    marker rule (one float32 unit in the last place). It treats entries
+    equal to ``missing_values`` as missing. A result beyond the range of the
+    output's dtype raises a ``ValueError`` naming the column.
+
+    Only whether a sample weight is zero matters: rows of zero weight are
+    left out of the auto shift, exactly as if they were removed; rows of
+    negative weight (NLO generators) count like positive ones. The weights
+    are validated as everywhere in sknn_hep (negative ones allowed, a
+    positive total). A fixed shift learns nothing, so there
+    ``sample_weight`` is only validated.
 
     A float32 input gives a float32 output; the arithmetic runs in float64.
+    The marker is compared after rounding to float32, as everywhere in
+    sknn_hep, so a marker float32 cannot hold exactly (``-999.1``) still
+    matches float32 data, also once converted to float64.
 
     Examples
     --------
@@ -115,6 +202,14 @@ class LogShiftTransformer(
     True
     >>> LogShiftTransformer().fit(X).shift_
     array([20.,  4.])
+
+    A new event below the training minimum (21) is clipped to it:
+
+    >>> auto = LogShiftTransformer(columns=[0]).fit(X)
+    >>> auto.min_
+    array([21.])
+    >>> auto.transform(np.array([[15.0, 1.0], [22.0, 1.0]]))[:, 0].round(3)
+    array([0.   , 0.693])
     """
 
     _parameter_constraints = {
@@ -195,8 +290,8 @@ class LogShiftTransformer(
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; rows of zero weight are left out of the
-            auto shift.
+            Weights (negative ones allowed, the total must be positive); rows
+            of zero weight are left out of the auto shift.
 
         Returns
         -------
@@ -206,8 +301,8 @@ class LogShiftTransformer(
         X = self._validate_X(X, reset=True)
         n_features = X.shape[1]
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight = check_event_weights(
+                sample_weight, X, owner="LogShiftTransformer.fit"
             )
         mapping = (
             self._mapping_shift(n_features) if isinstance(self.shift, dict) else None
@@ -237,11 +332,12 @@ class LogShiftTransformer(
                     + "."
                 )
             shift = np.array([mapping[int(j)] for j in cols], dtype=np.float64)
+            floor = np.full(cols.shape[0], -np.inf)
         elif isinstance(self.shift, str):  # "auto"
+            usable = ~missing_mask(X[:, cols], self.missing_values)
             sub = X[:, cols].astype(np.float64)
-            usable = ~missing_mask(sub, self.missing_values)
             if sample_weight is not None:
-                usable &= (sample_weight > 0)[:, None]
+                usable &= (sample_weight != 0)[:, None]
             empty = ~usable.any(axis=0)
             if empty.any():
                 j = cols[np.flatnonzero(empty)[0]]
@@ -262,14 +358,26 @@ class LogShiftTransformer(
                     f"column {self._label(j)}"
                     "; use a larger offset or rescale the column."
                 )
+            floor = col_min
         else:
             shift = np.full(cols.shape[0], float(self.shift), dtype=np.float64)
+            floor = np.full(cols.shape[0], -np.inf)
         self.columns_ = cols
         self.shift_ = shift
+        self.min_ = floor
         return self
 
+    def _floor(self):
+        """``min_``, also for a transformer fitted before it existed."""
+        floor = getattr(self, "min_", None)
+        if floor is None:
+            if isinstance(self.shift, str):
+                return self.shift_ + float(self.offset)
+            return np.full(self.shift_.shape, -np.inf)
+        return floor
+
     def transform(self, X):
-        """Apply ``log(x - shift_)`` to the selected, present entries.
+        """Apply ``log(max(x, min_) - shift_)`` to the selected, present entries.
 
         Parameters
         ----------
@@ -284,15 +392,18 @@ class LogShiftTransformer(
         Raises
         ------
         ValueError
-            If ``clip=False`` and a present value is at or below its shift.
+            If ``clip=False`` and a present value is at or below a fixed
+            shift.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False, copy=True)
         if self.columns_.size == 0:
             return X
-        sub = X[:, self.columns_].astype(np.float64)
-        missing = missing_mask(sub, self.missing_values)
-        diff = sub - self.shift_
+        raw = X[:, self.columns_]
+        missing = missing_mask(raw, self.missing_values)
+        sub = raw.astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            diff = np.maximum(sub, self._floor()) - self.shift_
         if self.clip:
             diff = np.maximum(diff, CLIP_EPSILON)
         else:
@@ -309,8 +420,8 @@ class LogShiftTransformer(
                     f"{CLIP_EPSILON}."
                 )
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where(missing, sub, np.log(diff))
-        X[:, self.columns_] = out
+            out = avoid_marker(np.log(diff), self.missing_values)
+        X[:, self.columns_] = np.where(missing, raw, out)
         return X
 
     def inverse_transform(self, X):
@@ -325,6 +436,12 @@ class LogShiftTransformer(
         -------
         X_original : ndarray of shape (n_samples, n_features)
             Same dtype as ``X``; entries equal to ``missing_values`` pass.
+
+        Raises
+        ------
+        ValueError
+            If a result is beyond the range of the dtype of ``X`` (e.g.
+            ``exp(100)`` for float32), naming the column.
         """
         check_is_fitted(self)
         X = check_array(
@@ -340,8 +457,17 @@ class LogShiftTransformer(
             )
         if self.columns_.size == 0:
             return X
-        sub = X[:, self.columns_].astype(np.float64)
-        missing = missing_mask(sub, self.missing_values)
-        with np.errstate(over="ignore"):
-            X[:, self.columns_] = np.where(missing, sub, np.exp(sub) + self.shift_)
+        raw = X[:, self.columns_]
+        missing = missing_mask(raw, self.missing_values)
+        sub = raw.astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            back = np.where(missing, 0.0, np.exp(sub) + self.shift_)
+        check_output_range(
+            back,
+            X.dtype,
+            owner="LogShiftTransformer.inverse_transform",
+            positions=self.columns_,
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
+        X[:, self.columns_] = np.where(missing, raw, back)
         return X
