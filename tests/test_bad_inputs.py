@@ -114,20 +114,20 @@ SPECS = [
     Spec("LogShiftTransformer", lambda: LogShiftTransformer(), None, nan_ok=True),
     Spec(
         "LogShiftTransformer_sentinel",
-        lambda: LogShiftTransformer(missing_values=-999.0),
+        lambda **kw: LogShiftTransformer(**{"missing_values": -999.0, **kw}),
         None,
     ),
     Spec("MissingValueEncoder", lambda: MissingValueEncoder(), None, nan_ok=True),
     Spec(
         "MissingValueEncoder_sentinel",
-        lambda: MissingValueEncoder(missing_values=-999.0),
+        lambda **kw: MissingValueEncoder(**{"missing_values": -999.0, **kw}),
         None,
     ),
     Spec("GroupScaler", lambda: GroupScaler(groups=[[0, 1]]), None),
     Spec(
         "FourMomentumTransformer",
-        lambda: FourMomentumTransformer(
-            particles=[[0, 1, 2, 3]], input_format="pt_eta_phi_m"
+        lambda **kw: FourMomentumTransformer(
+            particles=[[0, 1, 2, 3]], input_format="pt_eta_phi_m", **kw
         ),
         None,
         weights=False,
@@ -145,8 +145,8 @@ SPECS = [
     Spec(
         # reference φ: column 2 (NaN there: every φ of the event is NaN)
         "EventAligner",
-        lambda: EventAligner(
-            phi_columns=[0, 2], reference=2, eta_columns=[1], reflect_eta=1
+        lambda **kw: EventAligner(
+            phi_columns=[0, 2], reference=2, eta_columns=[1], reflect_eta=1, **kw
         ),
         None,
         weights=False,
@@ -219,6 +219,8 @@ class Case:
     match: str
     frame: bool = False
     supported: Callable[[Spec], bool] = lambda spec: False
+    # for a supported input, more than a finite output: check(spec, out)
+    check: Callable[[Spec, np.ndarray], None] | None = None
 
 
 def every(spec):
@@ -288,6 +290,37 @@ _W_SUM = (
     r"sample_weight passed to \w+\.fit sums to {total}; the weights must sum to "
     r"a positive number|Negative values in data passed to `sample_weight`"
 )
+
+
+def transformer(spec):
+    return spec.target is None or spec.name == "EmbeddingEncoder"
+
+
+# a marker that float32 cannot hold: float32(-999.1) != -999.1
+_MARKER = -999.1
+
+
+def _marker_inputs(spec: Spec, dtype) -> Inputs:
+    d = good_inputs(spec)
+    X = d.X.copy()
+    X[[2, 9, 17], 2] = _MARKER  # missing phi: three events
+    return dataclasses.replace(d, X=X.astype(dtype), params={"missing_values": _MARKER})
+
+
+def _same_as_float64(spec: Spec, out):
+    """The float32 data give the float64 data's output: the marker matched."""
+    d = _marker_inputs(spec, np.float32)
+    X = d.X.astype(np.float64)
+    X[d.X == np.float32(_MARKER)] = _MARKER
+    ref = _output(_fit(spec.make(**d.params), dataclasses.replace(d, X=X)), X)
+    np.testing.assert_allclose(out, np.asarray(ref, dtype=np.float32), rtol=1e-5)
+
+
+def _float32_overflow(spec, d):
+    """Fit on float32 data; a new event at 3e38 in pt (finite in float32)."""
+    X = d.X.astype(np.float32)
+    return dataclasses.replace(d, X=X, predict_X=_with(X, 4, 0, np.float32(3e38)))
+
 
 CASES = [
     # -- NaN / inf in X -------------------------------------------------------
@@ -531,6 +564,71 @@ CASES = [
         ValueError,
         _W_SUM.format(total="-20"),
     ),
+    Case(
+        # NLO generators: negative-weight events, every class total positive
+        "sample_weight_negative_summing_positive",
+        lambda s, d: dataclasses.replace(
+            d, sample_weight=np.where(np.arange(N) % 5 == 0, -0.5, 1.0)
+        ),
+        weighted,
+        ValueError,
+        "",
+        supported=weighted,
+    ),
+    Case(
+        "sample_weight_class_net_negative",
+        lambda s, d: dataclasses.replace(
+            d, sample_weight=np.where(np.arange(N) % 4 == 0, -2.0, 1.0)
+        ),
+        lambda s: weighted(s) and classifier(s) and transformer(s),
+        ValueError,
+        r"The sample_weight passed to EmbeddingEncoder\.fit sums to -10 over the "
+        r"events of class 0; negative weights are allowed",
+    ),
+    # -- new events outside the training range --------------------------------
+    Case(
+        "value_below_training_min_at_predict",
+        lambda s, d: dataclasses.replace(d, predict_X=_with(d.X, 3, 1, -40.0)),
+        every,
+        ValueError,
+        "",
+        supported=every,
+    ),
+    Case(
+        "missing_marker_not_representable_in_float32",
+        lambda s, d: _marker_inputs(s, np.float32),
+        lambda s: (
+            s.name
+            in (
+                "LogShiftTransformer_sentinel",
+                "MissingValueEncoder_sentinel",
+                "FourMomentumTransformer",
+                "EventAligner",
+            )
+        ),
+        ValueError,
+        "",
+        supported=every,
+        check=_same_as_float64,
+    ),
+    Case(
+        "float32_output_overflow_at_predict",
+        _float32_overflow,
+        lambda s: (
+            s.name
+            in (
+                "LogShiftTransformer",
+                "MissingValueEncoder",
+                "MissingValueEncoder_sentinel",
+                "GroupScaler",
+            )
+        ),
+        ValueError,
+        r"\w+\.transform gives a value beyond the float32 range \(\|x\| > "
+        r"3\.4e\+38\) in column index 0: 1 row\(s\), the first at row 4\. The "
+        r"output keeps the input's dtype, float32",
+        supported=lambda s: s.name == "LogShiftTransformer",
+    ),
     # -- parameters that name classes or columns ------------------------------
     Case(
         "class_weight_unknown_class",
@@ -630,6 +728,8 @@ def test_bad_input(case, spec):
         # output of every fully finite row is finite
         rows = np.isfinite(np.asarray(X, dtype=float)).all(axis=1)
         assert np.isfinite(out[rows]).all()
+        if case.check is not None:
+            case.check(spec, out)
         return
     with pytest.raises(case.error, match=case.match):
         _run(case, spec)
