@@ -25,6 +25,7 @@ DEFAULT_CONFIG = {
         "event_number": "EventId",
         "categorical": ["PRI_jet_num"],
         "missing_value": -999.0,
+        "allow_pickle": False,
     },
     # the recipe of sknn_hep.recipes.make_higgs_classifier (one network per
     # fold; n_members = 5 is the benchmark's seed ensemble)
@@ -62,6 +63,7 @@ _FILE_DATA = {
     "event_number": None,
     "categorical": [],
     "missing_value": None,
+    "allow_pickle": False,
 }
 
 # Sections whose keys are fixed; "model" takes NeuralClassifier parameters.
@@ -141,7 +143,10 @@ def merge_config(user: dict | None) -> dict:
     """The default configuration updated with ``user``, checked.
 
     Every key of ``user`` must be known: a misspelt setting is an error, never
-    silently ignored. The ``model`` table takes the parameters of
+    silently ignored. Every value must have its documented type: the error
+    names the key, the type expected and the value received (a string where
+    a list is expected is refused, not split into characters). The
+    ``model`` table takes the parameters of
     :class:`~sknn_hep.neural_network.NeuralClassifier`, validated here. A
     ``cross_training`` table with ``n_splits = 0`` (or ``false``) turns
     cross-training off: the model is then fitted on a stratified 75 % and
@@ -172,6 +177,10 @@ def merge_config(user: dict | None) -> dict:
     Traceback (most recent call last):
     ...
     sknn_hep._config.ConfigError: Unknown key 'weigth' in the [data] table of ...
+    >>> merge_config({"data": {"categorical": "PRI_jet_num"}})
+    Traceback (most recent call last):
+    ...
+    sknn_hep._config.ConfigError: The 'categorical' key of [data] must be a list ...
     """
     config = copy.deepcopy(DEFAULT_CONFIG)
     user = user or {}
@@ -205,8 +214,6 @@ def merge_config(user: dict | None) -> dict:
 
 
 def _check(config: dict) -> None:
-    from .neural_network import NeuralClassifier
-
     data = config["data"]
     if data["file"] is None:
         raise ConfigError("The 'file' key of [data] must name a file or 'higgs'.")
@@ -215,12 +222,7 @@ def _check(config: dict) -> None:
             f"The 'format' key of [data] must be one of {', '.join(_FORMATS)}. "
             f"Got {data['format']!r} instead."
         )
-    for key in ("target",):
-        if not isinstance(data[key], str):  # a file other than 'higgs' needs it
-            raise ConfigError(
-                f"The {key!r} key of [data] must be a column name. "
-                f"Got {data[key]!r} instead."
-            )
+    _check_types(config)
     n_splits = config["cross_training"]["n_splits"]
     if n_splits is False or n_splits == 0:
         config["cross_training"]["n_splits"] = 0
@@ -230,7 +232,7 @@ def _check(config: dict) -> None:
             f"turn cross-training off. Got {n_splits!r} instead."
         )
     n_members = config["cross_training"]["n_members"]
-    if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:
+    if not _is_int(n_members, 1):
         raise ConfigError(
             "The 'n_members' key of [cross_training] must be an int >= 1. "
             f"Got {n_members!r} instead."
@@ -242,9 +244,7 @@ def _check(config: dict) -> None:
             f"false. Got {prep['physics_features']!r} instead."
         )
     shift = prep["shift"]
-    if shift != "auto" and (
-        isinstance(shift, bool) or not isinstance(shift, (int, float))
-    ):
+    if shift != "auto" and not _is_number(shift):
         raise ConfigError(
             "The 'shift' key of [preprocessing] must be 'auto' or a number (the "
             f"log is log(x - shift)). Got {shift!r} instead."
@@ -256,31 +256,132 @@ def _check(config: dict) -> None:
             f"Got {tune['kind']!r} instead."
         )
     for key, low in (("n_iter", 1), ("n_splits", 2)):
-        value = tune[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        if not _is_int(tune[key], low):
             raise ConfigError(
                 f"The {key!r} key of [tune] must be an int >= {low}. "
-                f"Got {value!r} instead."
+                f"Got {tune[key]!r} instead."
             )
     if not isinstance(tune["overrides"], dict):
         raise ConfigError(
             "The 'overrides' key of [tune] must be a table of parameter: values. "
             f"Got {tune['overrides']!r} instead."
         )
-    if "categorical_features" in config["model"]:
+    for name, values in tune["overrides"].items():
+        if not isinstance(values, (list, tuple)):
+            raise ConfigError(
+                f"The 'overrides' key of [tune]: the values of {name!r} must be a "
+                f"list, e.g. [{_toml(values)}]. Got {values!r} instead."
+            )
+    _check_model(config["model"])
+
+
+def _is_int(value, low) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= low
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float))
+
+
+def _toml(value) -> str:
+    """``value`` as written in TOML (for the examples in the messages)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _check_types(config: dict) -> None:
+    """Every value of the fixed tables has its documented type.
+
+    A string where a list is expected is an error (iterating over it would
+    give its characters), as is any other type than the documented one.
+    """
+    data = config["data"]
+    for key in ("file", "key", "tree", "target", "weight", "event_number"):
+        if data[key] is not None and not isinstance(data[key], str):
+            raise ConfigError(
+                f"The {key!r} key of [data] must be a column name (a string)"
+                + (", or left out" if key != "file" else "")
+                + f". Got {data[key]!r} instead."
+            )
+    signal = data["signal"]
+    if signal is not None and not isinstance(signal, str) and not _is_number(signal):
+        raise ConfigError(
+            "The 'signal' key of [data] must be the signal label of the target "
+            f"column (a string or a number). Got {signal!r} instead."
+        )
+    if data["missing_value"] is not None and not _is_number(data["missing_value"]):
+        raise ConfigError(
+            "The 'missing_value' key of [data] must be a number (the marker of a "
+            f"missing value), or left out for NaN. Got {data['missing_value']!r} "
+            "instead."
+        )
+    for section, key in (
+        ("data", "allow_pickle"),
+        ("preprocessing", "missing_encoding"),
+    ):
+        if not isinstance(config[section][key], bool):
+            raise ConfigError(
+                f"The {key!r} key of [{section}] must be true or false. "
+                f"Got {config[section][key]!r} instead."
+            )
+    for section, key, what in (
+        ("data", "features", "column names"),
+        ("data", "categorical", "column names"),
+        ("preprocessing", "log_shift", "column names"),
+        ("tune", "include", "parameter names"),
+        ("tune", "exclude", "parameter names"),
+    ):
+        value = config[section][key]
+        if value is None:
+            if key in ("categorical", "log_shift"):
+                config[section][key] = []
+            continue
+        if not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, str) for v in value
+        ):
+            example = value if isinstance(value, str) else "name"
+            raise ConfigError(
+                f"The {key!r} key of [{section}] must be a list of {what}, e.g. "
+                f'["{example}"]. Got {value!r} instead.'
+            )
+        config[section][key] = list(value)
+    for key in ("n_events", "max_epochs"):
+        if not _is_int(config["fast"][key], 1):
+            raise ConfigError(
+                f"The {key!r} key of [fast] must be an int >= 1. "
+                f"Got {config['fast'][key]!r} instead."
+            )
+    if not isinstance(config["tune"]["scoring"], str):
+        raise ConfigError(
+            "The 'scoring' key of [tune] must be the name of a scorer. "
+            f"Got {config['tune']['scoring']!r} instead."
+        )
+
+
+def _check_model(model: dict) -> None:
+    """The [model] table: known NeuralClassifier parameters of valid values."""
+    from .neural_network import NeuralClassifier
+
+    if "categorical_features" in model:
         raise ConfigError(
             "Set the categorical columns with 'categorical' in [data], not "
             "'categorical_features' in [model]."
         )
+    known = NeuralClassifier().get_params()
+    for key in model:
+        if key not in known:
+            raise ConfigError(
+                f"Unknown key {key!r} in the [model] table of the config; known "
+                f"keys: {', '.join(sorted(known))}."
+            )
+    network = NeuralClassifier(**model)
     try:
-        NeuralClassifier(**config["model"])._validate_params()
-    except TypeError as exc:
-        known = ", ".join(sorted(NeuralClassifier().get_params()))
-        raise ConfigError(
-            f"Unknown key in the [model] table of the config ({exc}); known keys: "
-            f"{known}."
-        ) from None
-    except InvalidParameterError as exc:
+        network._validate_params()
+        # the checks fit makes beyond the parameter constraints
+        network._hidden_sizes()
+        network._check_schedule_params()
+    except (InvalidParameterError, ValueError, TypeError) as exc:
         raise ConfigError(f"In the [model] table of the config: {exc}") from None
 
 

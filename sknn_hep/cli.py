@@ -3,13 +3,28 @@
 ``sknn-hep fit`` without a config trains the default pipeline on the
 bundled Higgs-challenge sample; ``python -m sknn_hep`` runs the same
 command. See ``docs/cli.md``.
+
+A job never loses a finished training: the output folder, every config
+value and the data's columns are checked before the training starts, the
+model is written first
+(atomically: a temporary file renamed over the old one), then the column
+roles, the metrics and the plots. One Ctrl-C stops a job of several
+trainings (cross-training, a seed ensemble, a search) as a whole, with
+nothing saved; in a job of one network it stops the training (the network
+keeps its best weights so far with early stopping, else the last step's),
+and that model is saved.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +32,10 @@ import numpy as np
 from ._config import ConfigError, data_format, merge_config, read_config_file
 
 _ROLES = "roles.json"
-_MODEL = "model.joblib"
+_METRICS = "metrics.json"
+_BEST = "best_params.json"
+_MODEL_FILES = {"joblib": "model.joblib", "safetensors": "model.safetensors"}
+_FIT_FIGURES = ("roc.png", "overtraining.png", "history.png")
 
 
 # -- data ---------------------------------------------------------------------
@@ -26,6 +44,7 @@ def _read_table(config: dict):
     import pandas as pd
 
     from .datasets import load_higgs_challenge, read_hdf5, read_root
+    from .datasets._readers import PickledDataError
 
     data = config["data"]
     if data["file"] == "higgs":
@@ -44,10 +63,15 @@ def _read_table(config: dict):
         if fmt == "csv":
             return pd.read_csv(path)
         if fmt == "hdf5":
-            return read_hdf5(path, data["key"])
+            return read_hdf5(path, data["key"], allow_pickle=data["allow_pickle"])
         if data["tree"] is None:
             raise ConfigError("Reading a ROOT file needs 'tree' in [data].")
         return read_root(path, data["tree"])
+    except PickledDataError as exc:
+        raise ConfigError(
+            f"Cannot read {str(path)!r}: {exc} (set allow_pickle = true in [data] "
+            "for a file you trust)."
+        ) from None
     except (ValueError, KeyError, OSError) as exc:
         raise ConfigError(f"Cannot read {str(path)!r} as {fmt}: {exc}") from None
 
@@ -79,7 +103,11 @@ def load_data(config: dict, n_events=None, need_target=True) -> dict:
     >>> d["X"].shape, d["higgs"], bool(np.all(np.diff(d["groups"]) > 0))
     ((100, 30), True, True)
     """
+    import pandas as pd
+
     roles = config["data"]
+    if roles["target"] is None and need_target:
+        raise ConfigError("Set 'target' in [data] to the column of the class labels.")
     frame = _read_table(config)
     if n_events is not None and n_events < len(frame):
         # a seeded random subset in file order: files often hold one class after
@@ -87,8 +115,6 @@ def load_data(config: dict, n_events=None, need_target=True) -> dict:
         rows = np.random.default_rng(0).choice(len(frame), n_events, replace=False)
         frame = frame.iloc[np.sort(rows)]
     target, weight, event = roles["target"], roles["weight"], roles["event_number"]
-    if target is None and need_target:
-        raise ConfigError("Set 'target' in [data] to the column of the class labels.")
     named = [c for c in (target, weight, event) if c is not None]
     features = roles["features"]
     if features is None:
@@ -104,6 +130,14 @@ def load_data(config: dict, n_events=None, need_target=True) -> dict:
         labels = frame[target].to_numpy()
         if roles["signal"] is not None:
             y = (labels == roles["signal"]).astype(np.int64)
+            if not y.any():
+                values = sorted(pd.unique(labels).tolist(), key=str)
+                shown = ", ".join(map(repr, values[:10]))
+                raise ConfigError(
+                    f"The 'signal' key of [data] is {roles['signal']!r}, which is "
+                    f"not a value of the target column {target!r}; its values: "
+                    f"{shown}{', ...' if len(values) > 10 else ''}."
+                )
         else:
             values = set(np.unique(labels).tolist())
             if not values <= {0, 1}:
@@ -259,9 +293,128 @@ def _save(fig, path: Path) -> None:
     print(f"wrote {path}")
 
 
+# -- output -------------------------------------------------------------------
+def _output_dir(path: str, names) -> Path:
+    """The output folder, checked before any work: creatable and writable.
+
+    ``names`` are the files the command writes there; none may be a folder.
+    The folder itself is made later, just before the training.
+    """
+    out = Path(path)
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise ConfigError(
+            f"The output folder --output {path!r} cannot be made: "
+            f"{str(existing)!r} is a file, not a folder."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"The output folder --output {path!r} cannot be written: no write "
+            f"permission in {str(existing)!r}."
+        )
+    for name in names:
+        if (out / name).is_dir():
+            raise ConfigError(
+                f"{str(out / name)!r} is a folder, so the {name} of this run cannot "
+                "be written there; choose another --output."
+            )
+    return out
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically (a synced temporary file, then a rename)."""
+    from .neural_network._checkpoint import _atomic_write
+
+    _atomic_write(path, data)
+
+
+def _write_json(path: Path, value) -> None:
+    _write_bytes(path, (json.dumps(value, indent=2) + "\n").encode("utf-8"))
+
+
+def _write_model(model, out: Path, model_format: str) -> Path:
+    """Write the model first, atomically: an old model file is never truncated."""
+    path = out / _MODEL_FILES[model_format]
+    if model_format == "safetensors":
+        from .io import save
+
+        save(model, path)  # atomic itself
+    else:
+        import joblib
+
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        _write_bytes(path, buffer.getvalue())
+    return path
+
+
+def _load_model(path: str):
+    """A model file of either format, told apart by its first bytes.
+
+    A safetensors file (``sknn_hep.io.save``) starts with the 8-byte length
+    of its JSON header, then ``{``; anything else is read with joblib (which
+    unpickles: only for files you trust).
+    """
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if len(head) == 9 and head[8:9] == b"{":
+        from .io import load
+
+        return load(path)
+    import joblib
+
+    return joblib.load(path)
+
+
+# -- Ctrl-C ---------------------------------------------------------------------
+class JobInterrupted(BaseException):
+    """Ctrl-C during a job of several trainings: stops the job as a whole.
+
+    A ``BaseException`` and not a ``KeyboardInterrupt``: the networks catch
+    ``KeyboardInterrupt`` (to stop the training and keep the best weights)
+    and scikit-learn's searches catch ``Exception`` (a failed candidate),
+    so either would let the next clone or candidate start.
+    """
+
+
+@contextlib.contextmanager
+def _ctrl_c(whole_job: bool):
+    """Handle Ctrl-C (SIGINT) during a training; yields ``{"interrupted": bool}``.
+
+    With ``whole_job`` the first Ctrl-C raises :class:`JobInterrupted`, which
+    nothing in the training catches. Without (a job of one network) it raises
+    ``KeyboardInterrupt``: the network stops (keeping its best weights so far
+    with early stopping) and ``fit`` returns; ``interrupted`` tells the
+    caller. A second Ctrl-C is Python's usual ``KeyboardInterrupt``.
+    Nothing is changed outside the main thread or where SIGINT is ignored
+    (a background job).
+    """
+    state = {"interrupted": False}
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
+        yield state
+        return
+
+    def handler(signum, frame):
+        state["interrupted"] = True
+        signal.signal(signal.SIGINT, previous)
+        if whole_job:
+            raise JobInterrupted
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 # -- commands -----------------------------------------------------------------
 def _fit(args) -> int:
-    import joblib
     from matplotlib.figure import Figure
     from sklearn.model_selection import train_test_split
 
@@ -269,6 +422,8 @@ def _fit(args) -> int:
     from .plotting import plot_history, plot_overtraining, plot_roc
 
     config = merge_config(read_config_file(args.config) if args.config else None)
+    model_file = _MODEL_FILES[args.model_format]
+    out = _output_dir(args.output, [model_file, _ROLES, _METRICS, *_FIT_FIGURES])
     fast = config["fast"]
     data = load_data(config, n_events=fast["n_events"] if args.fast else None)
     X, y, w, groups = data["X"], data["y"], data["w"], data["groups"]
@@ -276,7 +431,10 @@ def _fit(args) -> int:
         config, list(X.columns), fast["max_epochs"] if args.fast else None
     )
     print(f"{len(y)} events, {int(y.sum())} signal, {X.shape[1]} features")
-    if config["cross_training"]["n_splits"]:
+    out.mkdir(parents=True, exist_ok=True)
+    cross = bool(config["cross_training"]["n_splits"])
+    whole_job = cross or config["cross_training"]["n_members"] > 1
+    if cross:
         k = model.n_splits
         by = (
             "random folds"
@@ -284,7 +442,30 @@ def _fit(args) -> int:
             else f"{config['data']['event_number']} % {k}"
         )
         print(f"cross-training {k} clones ({by})")
-        model.fit(X, y, sample_weight=w, groups=groups)
+        with _ctrl_c(whole_job) as ctrl:
+            model.fit(X, y, sample_weight=w, groups=groups)
+    else:
+        weight_param = fit_param_name(model, "sample_weight")
+        index = np.arange(len(y))
+        train_rows, test_rows = train_test_split(
+            index, test_size=0.25, stratify=y, random_state=0
+        )
+        params = {} if w is None else {weight_param: w[train_rows]}
+        with _ctrl_c(whole_job) as ctrl:
+            model.fit(X.iloc[train_rows], y[train_rows], **params)
+
+    # the model first: whatever fails later (metrics, plots) loses no training
+    saved = _write_model(model, out, args.model_format)
+    _write_json(out / _ROLES, {"data": config["data"]})
+    print(f"wrote {saved} and {out / _ROLES}")
+    if ctrl["interrupted"]:
+        print(
+            "sknn-hep fit: training interrupted (Ctrl-C); the stopped network "
+            f"(see the warning above for its weights) is saved in {saved}",
+            file=sys.stderr,
+        )
+
+    if cross:
         y_test, score_test, w_test = y, model.oof_proba_[:, 1], w
         parts = []
         for i, member in enumerate(model.estimators_):
@@ -295,13 +476,6 @@ def _fit(args) -> int:
         members = [_network(m) for m in model.estimators_]
         what = "out-of-fold predictions of all events"
     else:
-        weight_param = fit_param_name(model, "sample_weight")
-        index = np.arange(len(y))
-        train_rows, test_rows = train_test_split(
-            index, test_size=0.25, stratify=y, random_state=0
-        )
-        params = {} if w is None else {weight_param: w[train_rows]}
-        model.fit(X.iloc[train_rows], y[train_rows], **params)
         score_train = model.predict_proba(X.iloc[train_rows])[:, 1]
         score_test = model.predict_proba(X.iloc[test_rows])[:, 1]
         y_test = y[test_rows]
@@ -312,9 +486,9 @@ def _fit(args) -> int:
     print(f"Metrics on {what}:")
     result = figures(y_test, score_test, w_test, data["higgs"])
     _print_figures(result, w, data["higgs"])
+    _write_json(out / _METRICS, result)
+    print(f"wrote {out / _METRICS}")
 
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
     _save(plot_roc(y_test, score_test, sample_weight=w_test), out / "roc.png")
     _save(
         plot_overtraining(
@@ -335,11 +509,7 @@ def _fit(args) -> int:
         ax.set_title(f"clone {i}" if len(members) > 1 else "training")
     fig.savefig(out / "history.png")
     print(f"wrote {out / 'history.png'}")
-    joblib.dump(model, out / _MODEL)
-    (out / _ROLES).write_text(json.dumps({"data": config["data"]}, indent=2))
-    (out / "metrics.json").write_text(json.dumps(result, indent=2))
-    print(f"wrote {out / _MODEL}, {out / _ROLES} and {out / 'metrics.json'}")
-    return 0
+    return 130 if ctrl["interrupted"] else 0
 
 
 def _network(model):
@@ -354,7 +524,6 @@ def _network(model):
 
 
 def _tune(args) -> int:
-    import joblib
     from sklearn.model_selection import (
         GridSearchCV,
         RandomizedSearchCV,
@@ -365,6 +534,8 @@ def _tune(args) -> int:
     from .model_selection import BayesSearchCV, EventNumberKFold, search_space
 
     config = merge_config(read_config_file(args.config))
+    model_file = _MODEL_FILES[args.model_format]
+    out = _output_dir(args.output, [model_file, _ROLES, _BEST])
     tune, fast = config["tune"], config["fast"]
     data = load_data(config, n_events=fast["n_events"] if args.fast else None)
     X, y, w, groups = data["X"], data["y"], data["w"], data["groups"]
@@ -401,21 +572,48 @@ def _tune(args) -> int:
         )
     print(f"{tune['kind']} search over {', '.join(space)}; folds: {by}")
     params = {} if w is None else {"neuralclassifier__sample_weight": w}
-    search.fit(X, y, groups=groups, **params)
+    out.mkdir(parents=True, exist_ok=True)
+    with _ctrl_c(whole_job=True):
+        search.fit(X, y, groups=groups, **params)
+    saved = _write_model(search.best_estimator_, out, args.model_format)
+    _write_json(out / _ROLES, {"data": config["data"]})
+    best = _best_params(search.best_params_)
+    _write_json(out / _BEST, best)
     print(
         f"best {tune['scoring']} (unweighted, mean over the folds): "
         f"{search.best_score_:.4f}"
     )
-    for key, value in search.best_params_.items():
-        print(f"  {key} = {value!r}")
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(search.best_estimator_, out / _MODEL)
-    (out / _ROLES).write_text(json.dumps({"data": config["data"]}, indent=2))
-    best = {k: repr(v) for k, v in search.best_params_.items()}
-    (out / "best_params.json").write_text(json.dumps(best, indent=2))
-    print(f"wrote {out / _MODEL} (refitted on all events), {out / 'best_params.json'}")
+    print("best parameters, for the [model] table:")
+    for key, value in best.items():
+        if value is None:  # TOML has no null
+            print(f"  # {key}: None (YAML: '{key}: null'; TOML has no None)")
+        else:
+            print(f"  {key} = {json.dumps(value)}")
+    print(f"wrote {saved} (refitted on all events), {out / _ROLES} and {out / _BEST}")
     return 0
+
+
+def _best_params(params: dict) -> dict:
+    """A search's best parameters under their [model] names, as JSON values.
+
+    The search sets the network's parameters through the pipeline
+    (``neuralclassifier__lr``); numpy scalars become Python numbers, tuples
+    lists.
+
+    Examples
+    --------
+    >>> _best_params({"neuralclassifier__lr": np.float64(0.27)})
+    {'lr': 0.27}
+    """
+
+    def plain(value):
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return {key.rsplit("__", 1)[-1]: plain(value) for key, value in params.items()}
 
 
 def _roles(args, data_arg) -> dict:
@@ -441,16 +639,15 @@ def _roles(args, data_arg) -> dict:
 
 
 def _evaluate(args) -> int:
-    import joblib
-
     from .ensemble import CrossTrainingClassifier
     from .plotting import plot_roc
 
     if not Path(args.model).is_file():
         raise ConfigError(f"The model file {args.model!r} does not exist.")
+    out = _output_dir(args.output, [_METRICS, "roc.png"])
     config = _roles(args, args.data)
     data = load_data(config)
-    model = joblib.load(args.model)
+    model = _load_model(args.model)
     if isinstance(model, CrossTrainingClassifier):
         score = model.predict_proba(data["X"], groups=data["groups"])[:, 1]
     else:
@@ -458,22 +655,29 @@ def _evaluate(args) -> int:
     print(f"{len(data['y'])} events, {int(data['y'].sum())} signal")
     result = figures(data["y"], score, data["w"], data["higgs"])
     _print_figures(result, data["w"], data["higgs"])
-    out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / _METRICS, result)
     _save(plot_roc(data["y"], score, sample_weight=data["w"]), out / "roc.png")
-    (out / "metrics.json").write_text(json.dumps(result, indent=2))
     return 0
 
 
 def _report(args) -> int:
     from .plotting import plot_data_report
 
+    out = _output_dir(args.output, ["report.png"])
     config = _roles(args, args.data)
     data = load_data(config, need_target=False)
     X, y, w = data["X"], data["y"], data["w"]
     mv = config["data"]["missing_value"]
     mv = np.nan if mv is None else mv
+    skipped = []
+    if config["data"]["features"] is None:  # every column: keep the numeric ones
+        numeric = X.select_dtypes(include=["number", "bool"])
+        skipped = [c for c in X.columns if c not in numeric.columns]
+        X = numeric
     print(f"{len(X)} events, {X.shape[1]} features")
+    if skipped:
+        print(f"left out (not numeric): {', '.join(map(str, skipped))}")
     if y is not None:
         for label, name in ((1, "signal"), (0, "background")):
             sel = y == label
@@ -488,7 +692,6 @@ def _report(args) -> int:
     for name, f in zip(X.columns, fractions):
         if f > 0:
             print(f"  {name:<30}{f:.1%}")
-    out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     _save(
         plot_data_report(X, y, sample_weight=w, missing_values=mv), out / "report.png"
@@ -501,6 +704,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="sknn-hep",
         description="Train, evaluate and inspect sknn_hep classifiers "
         "from a config file.",
+    )
+    from . import __version__
+
+    parser.add_argument(
+        "--version", action="version", version=f"sknn-hep {__version__}"
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -516,10 +724,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show the full traceback of an error instead of one line",
     )
+    saving = argparse.ArgumentParser(add_help=False)
+    saving.add_argument(
+        "--model-format",
+        choices=sorted(_MODEL_FILES),
+        default="joblib",
+        help="model.joblib (joblib; loading it unpickles) or model.safetensors "
+        "(sknn_hep.io.save: no pickle, safe to load from others); "
+        "default: joblib",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     fit = sub.add_parser(
         "fit",
-        parents=[common],
+        parents=[common, saving],
         help="train the model of a config (default: the bundled Higgs sample)",
         description="Train the pipeline of CONFIG; print weighted AUC, AMS_max and "
         "1/eps_B at eps_S = 0.3; write plots, the model and its column roles.",
@@ -538,7 +755,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=_fit)
     tune = sub.add_parser(
         "tune",
-        parents=[common],
+        parents=[common, saving],
         help="grid, random or Bayesian search of the config's [tune] table",
         description="Search the hyperparameters of CONFIG's pipeline (folds by "
         "event number when [data] names one); print the best and save its model.",
@@ -558,7 +775,12 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="metrics table and ROC of a saved model on DATA",
     )
-    ev.add_argument("model", help="model.joblib written by 'sknn-hep fit'")
+    ev.add_argument(
+        "model",
+        help="model.joblib or model.safetensors written by 'sknn-hep fit' or "
+        "'tune' (told apart by content; a joblib file runs pickle: only files "
+        "you trust)",
+    )
     ev.add_argument("data", help="data file, or 'higgs' for the bundled sample")
     ev.add_argument("--config", help="config naming the columns (default: roles.json)")
     ev.add_argument(
@@ -582,8 +804,10 @@ def main(argv=None) -> int:
 
     0 on success; 2 on a usage or configuration error; 1 when the job
     itself fails (e.g. the training diverges, a column holds text, a package
-    is missing); 130 when interrupted (Ctrl-C). Errors are one line on
-    stderr, no traceback (``--traceback`` shows it).
+    is missing); 130 when interrupted (Ctrl-C: a job of several trainings
+    stops with nothing saved; a single network stops, keeping its best
+    weights so far with early stopping, and is saved). Errors are one line
+    on stderr, no traceback (``--traceback`` shows it).
 
     Parameters
     ----------
@@ -613,6 +837,16 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         print(f"sknn-hep {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except JobInterrupted:
+        if args.traceback:
+            raise
+        print(
+            f"sknn-hep {args.command}: interrupted (Ctrl-C): the whole job stopped; "
+            "no model was saved (files already in the output folder are as they "
+            "were)",
+            file=sys.stderr,
+        )
+        return 130
     except KeyboardInterrupt:
         if args.traceback:
             raise

@@ -27,6 +27,35 @@ def _metrics(text):
     return values
 
 
+def _sigint(monkeypatch, at_epoch):
+    """Send SIGINT (Ctrl-C) after epoch ``at_epoch`` (counted over all networks).
+
+    Returns the counts of networks fitted (``fits``) and epochs trained.
+    """
+    import os
+    import signal
+
+    from sknn_hep.neural_network._net import TensorNet
+
+    calls = {"fits": 0, "epochs": 0}
+    fit_tensors, train_epoch = TensorNet.fit_tensors, TensorNet._train_epoch
+
+    def counting_fit(self, *args, **kwargs):
+        calls["fits"] += 1
+        return fit_tensors(self, *args, **kwargs)
+
+    def interrupted_epoch(self, *args, **kwargs):
+        loss = train_epoch(self, *args, **kwargs)
+        calls["epochs"] += 1
+        if calls["epochs"] == at_epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+        return loss
+
+    monkeypatch.setattr(TensorNet, "fit_tensors", counting_fit)
+    monkeypatch.setattr(TensorNet, "_train_epoch", interrupted_epoch)
+    return calls
+
+
 def _csv(path, n=600, seed=0):
     """Two separable classes; x2 is sometimes missing (-1.0), c a category."""
     rng = np.random.default_rng(seed)
@@ -71,6 +100,24 @@ random_state = 0
 [cross_training]
 n_splits = 3
 """
+
+
+# a quick network for the tests of the command's behaviour (not its quality)
+QUICK = TOML.replace("max_epochs = 20", "max_epochs = 3").replace(
+    "n_units = 16", "n_units = 4"
+)
+
+
+def _quick(tmp_path, n=200, **replace):
+    """A small CSV and a quick config for it; returns the config path."""
+    _csv(tmp_path / "events.csv", n=n)
+    text = QUICK.format(file=(tmp_path / "events.csv").as_posix())
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    config = tmp_path / "run.toml"
+    config.write_text(text)
+    return config
 
 
 def test_default_fit_fast(tmp_path, capsys):
@@ -163,10 +210,12 @@ def test_tune_grid_and_evaluate(tmp_path, capsys):
     assert "grid search over neuralclassifier__n_units; folds: event % 2" in text
     best = float(re.search(r"best roc_auc .*: ([\d.]+)", text).group(1))
     assert best > 0.85
+    # JSON numbers under the names of [model], printed as TOML lines
     params = json.loads((out / "best_params.json").read_text())
-    assert set(params) == {"neuralclassifier__n_units"}
+    assert set(params) == {"n_units"} and params["n_units"] in (2, 32)
+    assert f"  n_units = {params['n_units']}\n" in text
     model = __import__("joblib").load(out / "model.joblib")
-    assert model[-1].n_units == int(params["neuralclassifier__n_units"])
+    assert model[-1].n_units == params["n_units"]
     assert main(["evaluate", str(out / "model.joblib"), str(tmp_path / "events.csv"),
                  "--output", str(tmp_path / "ev")]) == 0  # fmt: skip
     assert _metrics(capsys.readouterr().out)["auc"] > 0.85
@@ -221,7 +270,35 @@ def test_report_hdf5_and_root(tmp_path, capsys, fmt):
     [
         ("[data]\nweigth = 'w'\n", "Unknown key 'weigth' in the [data] table"),
         ("[modle]\nn_units = 3\n", "Unknown table 'modle'"),
-        ("[model]\nn_unitz = 3\n", "Unknown key in the [model] table"),
+        ("[model]\nn_unitz = 3\n", "Unknown key 'n_unitz' in the [model] table"),
+        # a wrong type names the key, the expected type and the value
+        (
+            "[model]\nn_units = '64'\n",
+            "In the [model] table of the config: The 'n_units' parameter of "
+            "NeuralClassifier must be an int in the range [1, inf). Got '64' instead.",
+        ),
+        (
+            "[model]\nhidden_layer_sizes = ['64']\n",
+            "In the [model] table of the config: The 'hidden_layer_sizes' parameter",
+        ),
+        # a string where a list is expected is not split into characters
+        (
+            "[data]\ncategorical = 'PRI_jet_num'\n",
+            "The 'categorical' key of [data] must be a list of column names, e.g. "
+            "[\"PRI_jet_num\"]. Got 'PRI_jet_num' instead.",
+        ),
+        ("[data]\nfeatures = 'x0'\n", "The 'features' key of [data] must be a list"),
+        ("[preprocessing]\nlog_shift = 'x1'\n", "'log_shift' key of [preprocessing]"),
+        ("[tune]\ninclude = 'lr'\n", "The 'include' key of [tune] must be a list"),
+        (
+            "[tune]\noverrides = {n_units = 64}\n",
+            "The 'overrides' key of [tune]: the values of 'n_units' must be a list",
+        ),
+        ("[fast]\nn_events = 'all'\n", "The 'n_events' key of [fast] must be an int"),
+        ("[data]\nweight = 3\n", "The 'weight' key of [data] must be a column name"),
+        ("[data]\nmissing_value = 'NA'\n", "'missing_value' key of [data]"),
+        ("[data]\nallow_pickle = 'yes'\n", "'allow_pickle' key of [data] must be"),
+        ("[preprocessing]\nmissing_encoding = 1\n", "'missing_encoding' key"),
         ("[model]\ndropout = 1.5\n", "'dropout' parameter of NeuralClassifier"),
         ("[cross_training]\nn_splits = 1\n", "'n_splits' key of [cross_training]"),
         (
@@ -318,3 +395,202 @@ def test_seed_ensemble_per_fold_and_physics_features_need_higgs_columns(
     assert main(["fit", str(config), "--output", str(out)]) == 2
     err = capsys.readouterr().err
     assert "physics_features = 'higgs' needs the Higgs-challenge columns" in err
+
+
+def test_version(capsys):
+    import sknn_hep
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"sknn-hep {sknn_hep.__version__}\n"
+
+
+def test_output_checked_before_training(tmp_path, capsys):
+    config = _quick(tmp_path)
+    (tmp_path / "taken").write_text("a file")
+    for output in ("taken", "taken/out"):
+        path = str(tmp_path / output)
+        assert main(["fit", str(config), "--output", path]) == 2
+        captured = capsys.readouterr()
+        assert "is a file, not a folder" in captured.err
+        assert "cross-training" not in captured.out  # nothing was trained
+    (tmp_path / "out" / "model.joblib").mkdir(parents=True)
+    assert main(["fit", str(config), "--output", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert "model.joblib" in captured.err and "is a folder" in captured.err
+    assert "cross-training" not in captured.out
+
+
+def test_signal_not_among_the_labels(tmp_path, capsys):
+    config = _quick(tmp_path, **{'signal = "sig"': 'signal = "sgn"'})
+    out = tmp_path / "out"
+    assert main(["fit", str(config), "--output", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert (
+        "The 'signal' key of [data] is 'sgn', which is not a value of the target "
+        "column 'label'; its values: 'bkg', 'sig'." in captured.err
+    )
+    assert "cross-training" not in captured.out and not out.exists()
+
+
+def test_report_without_target(tmp_path, capsys):
+    frame = _csv(tmp_path / "events.csv", n=100)
+    out = tmp_path / "rep"
+    assert main(["report", str(tmp_path / "events.csv"), "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    # no roles: every numeric column is a feature, no class lines
+    assert text.startswith(
+        f"100 events, {frame.shape[1] - 1} features\nleft out (not numeric): label\n"
+    )
+    assert "signal" not in text
+    assert (out / "report.png").stat().st_size > 1000
+
+
+def test_best_params_are_plain_json_for_model_table():
+    from sknn_hep.cli import _best_params
+
+    best = _best_params(
+        {
+            "neuralclassifier__lr": np.float64(0.27),
+            "neuralclassifier__n_units": np.int64(32),
+            "neuralclassifier__batch_norm": np.bool_(True),
+            "neuralclassifier__hidden_layer_sizes": (np.int64(64), 32),
+            "neuralclassifier__activation": np.str_("relu"),
+            "neuralclassifier__lr_schedule": None,
+        }
+    )
+    assert json.dumps(best) == (
+        '{"lr": 0.27, "n_units": 32, "batch_norm": true, "hidden_layer_sizes": '
+        '[64, 32], "activation": "relu", "lr_schedule": null}'
+    )
+
+
+def test_model_written_before_metrics_and_plots(tmp_path, capsys, monkeypatch):
+    import joblib
+
+    import sknn_hep.plotting
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the figure failed")
+
+    monkeypatch.setattr(sknn_hep.plotting, "plot_roc", broken)
+    config = _quick(tmp_path)
+    out = tmp_path / "out"
+    assert main(["fit", str(config), "--output", str(out)]) == 1
+    assert "RuntimeError: the figure failed" in capsys.readouterr().err
+    model = joblib.load(out / "model.joblib")
+    X = pd.read_csv(tmp_path / "events.csv")
+    proba = model.predict_proba(X[["x0", "x1", "x2", "c"]], groups=X["event"])
+    assert proba.shape == (200, 2)
+    assert json.loads((out / "roles.json").read_text())["data"]["target"] == "label"
+    assert set(json.loads((out / "metrics.json").read_text())) >= {"auc", "ams"}
+
+
+def test_model_file_replaced_atomically(tmp_path, capsys, monkeypatch):
+    import joblib
+
+    config = _quick(tmp_path, **{"n_splits = 3": "n_splits = 0"})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.joblib").write_bytes(b"the previous model")
+    dump = joblib.dump
+
+    def interrupted_dump(value, filename, *args, **kwargs):
+        # Ctrl-C halfway through writing the model
+        if hasattr(filename, "write"):
+            filename.write(b"half a model")
+        else:
+            with open(filename, "wb") as f:
+                f.write(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(joblib, "dump", interrupted_dump)
+    assert main(["fit", str(config), "--output", str(out)]) == 130
+    assert (out / "model.joblib").read_bytes() == b"the previous model"
+    assert sorted(p.name for p in out.iterdir()) == ["model.joblib"]  # no leftovers
+    monkeypatch.setattr(joblib, "dump", dump)
+    assert main(["fit", str(config), "--output", str(out)]) == 0
+    assert joblib.load(out / "model.joblib")[-1].n_iter_ >= 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to itself: POSIX")
+def test_ctrl_c_stops_the_whole_cross_training(tmp_path, capsys, monkeypatch):
+    config = _quick(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.joblib").write_bytes(b"the previous model")
+    calls = _sigint(monkeypatch, at_epoch=1)
+    assert main(["fit", str(config), "--output", str(out)]) == 130
+    assert calls["fits"] == 1  # clones 2 and 3 never started
+    err = capsys.readouterr().err
+    assert "sknn-hep fit: interrupted" in err and "no model was saved" in err
+    assert (out / "model.joblib").read_bytes() == b"the previous model"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to itself: POSIX")
+def test_ctrl_c_stops_the_whole_search(tmp_path, capsys, monkeypatch):
+    config = _quick(tmp_path)
+    with config.open("a") as f:
+        f.write('[tune]\nkind = "grid"\nn_splits = 2\ninclude = ["n_units"]\n')
+    calls = _sigint(monkeypatch, at_epoch=1)
+    assert main(["tune", str(config), "--output", str(tmp_path / "out")]) == 130
+    assert calls["fits"] == 1
+    assert "sknn-hep tune: interrupted" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "model.joblib").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to itself: POSIX")
+def test_ctrl_c_in_a_single_training_saves_its_model(tmp_path, capsys, monkeypatch):
+    import joblib
+
+    config = _quick(
+        tmp_path, **{"n_splits = 3": "n_splits = 0", "max_epochs = 3": "max_epochs = 9"}
+    )
+    out = tmp_path / "out"
+    calls = _sigint(monkeypatch, at_epoch=2)
+    with pytest.warns(UserWarning, match="Training interrupted by the user"):
+        assert main(["fit", str(config), "--output", str(out)]) == 130
+    assert calls["fits"] == 1 and calls["epochs"] == 2
+    err = capsys.readouterr().err
+    assert "training interrupted" in err and str(out / "model.joblib") in err
+    model = joblib.load(out / "model.joblib")
+    assert model[-1].n_iter_ == 1  # the interrupted epoch is dropped
+    assert (out / "metrics.json").is_file() and (out / "roc.png").is_file()
+
+
+def test_fit_safe_format_and_evaluate_by_content(tmp_path, capsys):
+    from sknn_hep.io import load
+
+    config = _quick(tmp_path)
+    out = tmp_path / "out"
+    args = ["fit", str(config), "--output", str(out), "--model-format", "safetensors"]
+    assert main(args) == 0
+    fitted = json.loads((out / "metrics.json").read_text())
+    assert (out / "model.safetensors").is_file()
+    assert not (out / "model.joblib").exists()
+    load(out / "model.safetensors")  # the safe format, no pickle
+    capsys.readouterr()
+    # chosen by content, whatever the name
+    (out / "model.safetensors").rename(out / "model.bin")
+    assert main(["evaluate", str(out / "model.bin"), str(tmp_path / "events.csv"),
+                 "--output", str(tmp_path / "ev")]) == 0  # fmt: skip
+    # out-of-fold predictions, as in fit
+    assert _metrics(capsys.readouterr().out)["auc"] == pytest.approx(
+        fitted["auc"], abs=1e-4
+    )
+    assert main(["fit", str(config), "--model-format", "pickle"]) == 2
+
+
+def test_hdf5_pickle_opt_in(tmp_path, capsys):
+    pytest.importorskip("tables")
+    frame = _csv(tmp_path / "events.csv", n=100)
+    path = tmp_path / "events.h5"
+    frame.to_hdf(path, key="table", format="fixed")  # text labels: pickled
+    config = tmp_path / "run.toml"
+    config.write_text('[data]\nfile = "x"\ntarget = "label"\nsignal = "sig"\n')
+    args = ["report", str(path), "--config", str(config), "--output", str(tmp_path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "holds pickled Python objects" in err
+    assert "allow_pickle = true in [data]" in err
+    config.write_text(config.read_text() + "allow_pickle = true\n")
+    assert main(args) == 0
