@@ -325,9 +325,9 @@ def _output_dir(path: str, names) -> Path:
 
 def _write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically (a synced temporary file, then a rename)."""
-    from .neural_network._checkpoint import _atomic_write
+    from .utils import atomic_write
 
-    _atomic_write(path, data)
+    atomic_write(path, data)
 
 
 def _write_json(path: Path, value) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+import os
+import tempfile
 
 import numpy as np
 from sklearn.utils.validation import validate_data
@@ -608,3 +610,34 @@ def install_hint(extra: str) -> str:
         return f"in the sknn_hep checkout: {checkout}"
     quoted = " ".join(f'"{p}"' for p in packages)
     return f"pip install {quoted} (or, in the sknn_hep checkout: {checkout})"
+
+
+def atomic_write(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file and a rename.
+
+    The temporary file is in the same directory, flushed to disk and renamed
+    over ``path`` (atomic on POSIX file systems), and the directory entry is
+    synced: a kill at any moment leaves either the old complete file or the
+    new one, never a truncated one. A failed write removes its temporary
+    file. Used for checkpoints and the CLI's outputs.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -266,6 +266,24 @@ def _y_change(fn):
     return build
 
 
+def _regression(spec):
+    return spec.target in ("regression", "multitask")
+
+
+def _in_target(fn):
+    """y with its regression target (column 1 of a multitask y) replaced."""
+
+    def change(spec, y):
+        y = np.array(y, dtype=float)
+        if y.ndim == 2:
+            y[:, 1] = fn(y[:, 1])
+        else:
+            y[:] = fn(y)
+        return y
+
+    return change
+
+
 def _at_row3(value):
     def fn(spec, y):
         y = np.array(y, dtype=float)
@@ -512,6 +530,43 @@ CASES = [
         ValueError,
         r"Task 1 \('task_1'\) of MultiTaskNeuralNet has infinite targets in 1 "
         r"row\(s\), the first at row 9",
+    ),
+    # -- beyond float32 (the networks compute in float32) --------------------
+    Case(
+        "X_beyond_float32",
+        lambda s, d: dataclasses.replace(d, X=_with(d.X, 5, 1, 1e39)),
+        every,
+        ValueError,
+        # (cross-training: the row within a fold's training rows)
+        r"Input X contains values beyond the float32 range \(\|x\| > 3\.4e\+38\) in "
+        r"column 1: 1 row\(s\), the first at row \d+\. \w+ computes in float32",
+        supported=lambda s: s.target is None or s.name == "EmbeddingEncoder",
+    ),
+    Case(
+        "X_beyond_float32_at_predict",
+        lambda s, d: dataclasses.replace(d, predict_X=_with(d.X, 7, 1, -1e39)),
+        every,
+        ValueError,
+        r"Input X contains values beyond the float32 range \(\|x\| > 3\.4e\+38\) in "
+        r"column 'eta' \(index 1\): 1 row\(s\), the first at row 7",
+        frame=True,
+        supported=lambda s: s.target is None or s.name == "EmbeddingEncoder",
+    ),
+    Case(
+        "y_beyond_float32",
+        _y_change(_in_target(lambda t: np.where(np.arange(N) == 3, 1e39, t))),
+        _regression,
+        ValueError,
+        r"Input y contains values beyond the float32 range .* the first at row \d+\.",
+    ),
+    Case(
+        # cross-sections in cm² (~1e-39): all equal in float32
+        "y_spread_below_float32",
+        _y_change(_in_target(lambda t: 1e-40 * t)),
+        _regression,
+        ValueError,
+        r"The regression targets of \w+ in (column 0|task 1 \('task_1'\)) vary by "
+        r"only [0-9.]+e-40, below the smallest normal float32",
     ),
     # -- sample_weight ----------------------------------------------------------
     Case(

@@ -188,7 +188,7 @@ def test_missing_onnx_package_names_the_extra(data, tmp_path, monkeypatch):
     X, y = data
     clf = NeuralClassifier(**FAST).fit(X[:, 3:5], y)
     monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(ImportError, match=r"'onnx'.*sknn-hep\[onnx\]"):
+    with pytest.raises(ImportError, match=r"'onnx'.*pip install -e \"\.\[onnx\]\""):
         export_onnx(clf, tmp_path / "m.onnx")
 
 

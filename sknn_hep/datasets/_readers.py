@@ -1,7 +1,8 @@
 """Readers for ROOT trees (uproot) and HDF5 tables (pandas/PyTables, h5py).
 
-uproot/awkward and PyTables/h5py are optional: install ``sknn-hep[root]`` or
-``sknn-hep[hdf5]``. They are imported only when a reader is called.
+uproot/awkward and PyTables/h5py are optional: the extras ``root`` and
+``hdf5`` (in the sknn_hep checkout: ``pip install -e ".[root,hdf5]"``).
+They are imported only when a reader is called.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import pickle
 import numpy as np
 import pandas as pd
 
+from ..utils import install_hint
+
 
 def _import(module, extra, owner):
     try:
@@ -21,7 +24,7 @@ def _import(module, extra, owner):
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             f"{owner} needs the optional package {module!r}; install it with "
-            f"`pip install sknn-hep[{extra}]`."
+            f"{install_hint(extra)}."
         ) from exc
 
 
@@ -107,7 +110,7 @@ def read_root(
         For a tree or branch that is not in the file (the message lists those
         there), a branch nested deeper than one list, or a bad parameter.
     ImportError
-        If uproot or awkward is not installed (``pip install sknn-hep[root]``).
+        If uproot or awkward is not installed (the extra ``root``).
 
     See Also
     --------
@@ -288,7 +291,7 @@ def read_hdf5(
         table that holds pickled objects (the message names the file, the
         node and, for an attribute, the Python object it would call).
     ImportError
-        If PyTables or h5py is not installed (``pip install sknn-hep[hdf5]``).
+        If PyTables or h5py is not installed (the extra ``hdf5``).
 
     See Also
     --------

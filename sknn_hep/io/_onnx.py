@@ -20,6 +20,7 @@ from torch import nn
 from ..neural_network import NeuralClassifier, NeuralRegressor
 from ..preprocessing import GroupScaler, LogShiftTransformer, MissingValueEncoder
 from ..preprocessing._log_shift import CLIP_EPSILON, marker_substitute
+from ..utils import install_hint
 
 INPUT_NAME = "X"
 """Name of the ONNX graph's input."""
@@ -278,8 +279,8 @@ def _import_onnx(dynamo: bool):
             import onnxscript  # noqa: F401
     except ImportError as exc:
         raise ImportError(
-            f"sknn_hep.io.export_onnx needs the optional package {exc.name!r}; "
-            "install the extra with: pip install 'sknn-hep[onnx]'"
+            f"sknn_hep.io.export_onnx needs the optional package {exc.name!r}: "
+            f"{install_hint('onnx')}"
         ) from exc
     return onnx
 

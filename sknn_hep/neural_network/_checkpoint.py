@@ -18,7 +18,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,8 @@ from typing import TYPE_CHECKING
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, LRScheduler
+
+from ..utils import atomic_write
 
 if TYPE_CHECKING:
     from ._net import TensorNet
@@ -85,10 +86,10 @@ class Checkpointer:
         torch.save(state, buffer)
         data = _seal(buffer.getvalue())
         self.directory.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.directory / CHECKPOINT_FILE, data)
+        atomic_write(self.directory / CHECKPOINT_FILE, data)
         if improved:
             self.best_loss = loss
-            _atomic_write(self.directory / BEST_FILE, data)
+            atomic_write(self.directory / BEST_FILE, data)
 
 
 def _seal(payload: bytes) -> bytes:
@@ -142,27 +143,6 @@ def _callback_states(net: NeuralNet) -> dict:
                 "batch_idx": int(cb.batch_idx_),
             }
     return states
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a synced temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def read_checkpoint(directory, *, device="cpu") -> dict | None:
