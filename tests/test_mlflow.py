@@ -129,7 +129,7 @@ def test_missing_mlflow_is_a_clear_error(data, monkeypatch):
     X, y = data
     monkeypatch.setitem(sys.modules, "mlflow", None)
     with pytest.raises(
-        ImportError, match=r"mlflow_experiment='x'.*sknn-hep\[monitor\]"
+        ImportError, match=r"mlflow_experiment='x'.*pip install -e \"\.\[monitor\]\""
     ):
         NeuralClassifier(max_epochs=1, mlflow_experiment="x").fit(X, y)
 

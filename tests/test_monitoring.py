@@ -62,18 +62,43 @@ def test_warm_start_continues_the_steps(data, tmp_path):
     assert [s for s, _ in _scalars(tmp_path, "Loss/train_loss")] == [1, 2, 3, 4]
 
 
-def test_writer_is_closed_when_training_fails(data, tmp_path):
+def test_writer_is_closed_when_training_fails(data, tmp_path, monkeypatch):
+    from torch.utils.tensorboard import SummaryWriter
+
+    opened, closed = [], set()
+    real_init, real_close = SummaryWriter.__init__, SummaryWriter.close
+
+    def init(self, *args, **kwargs):
+        opened.append(self)
+        real_init(self, *args, **kwargs)
+
+    def close(self):
+        closed.add(id(self))
+        real_close(self)
+
+    monkeypatch.setattr(SummaryWriter, "__init__", init)
+    monkeypatch.setattr(SummaryWriter, "close", close)
     X, y = data
     clf = NeuralClassifier(lr=1e12, optimizer="sgd", max_epochs=5, log_dir=tmp_path)
     with pytest.raises(TrainingDivergedError):
         clf.fit(X * 1e6, y)
+    assert len(opened) == 1 and closed == {id(w) for w in opened}
+    assert not hasattr(clf, "net_")  # a failed first fit leaves nothing behind
+    # a failed continuation: the writer is closed, the previous network
+    # carries no logger
+    clf = NeuralClassifier(max_epochs=2, warm_start=True, log_dir=tmp_path)
+    clf.fit(X, y)
+    clf.set_params(lr=1e12, optimizer="sgd")
+    with pytest.raises(TrainingDivergedError):
+        clf.fit(X * 1e6, y)
+    assert len(opened) == 3 and closed == {id(w) for w in opened}
     assert "tensorboard" not in dict(clf.net_.callbacks_)
 
 
 def test_missing_tensorboard_is_a_clear_import_error(data, tmp_path, monkeypatch):
     X, y = data
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
-    with pytest.raises(ImportError, match=r"log_dir=.*sknn-hep\[monitor\]"):
+    with pytest.raises(ImportError, match=r'log_dir=.*pip install -e "\.\[monitor\]"'):
         NeuralClassifier(max_epochs=1, log_dir=tmp_path).fit(X, y)
 
 
