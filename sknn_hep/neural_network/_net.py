@@ -44,8 +44,8 @@ REFERENCE_ROWS = 2048
 class TrainingDivergedError(FloatingPointError):
     """The training loss became NaN or infinite, or exploded.
 
-    Exploded: more than :data:`EXPLOSION_FACTOR` times its value at the start
-    of training.
+    Exploded: more than 100 times its value at the start of training (see
+    ``docs/reliability.md``).
     """
 
 
