@@ -103,9 +103,13 @@ def final_estimator(estimator):
     return estimator
 
 
-def check_weight_param(estimator, sample_weight, X, owner: str):
-    """Validated weights and the fit-parameter name they go to in ``estimator``."""
-    sample_weight = check_event_weights(sample_weight, X, owner=f"{owner}.fit")
+def check_weight_param(estimator, sample_weight, X, owner: str, y=None):
+    """Validated weights and the fit-parameter name they go to in ``estimator``.
+
+    ``y``: the class labels of a classifier (each class's weights must sum
+    to a positive number), else None.
+    """
+    sample_weight = check_event_weights(sample_weight, X, owner=f"{owner}.fit", y=y)
     weight_name = fit_param_name(estimator, "sample_weight")
     if weight_name is None:
         raise ValueError(
@@ -406,7 +410,11 @@ class _BaseCrossTraining(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator)
         weight_name = None
         if sample_weight is not None:
             sample_weight, weight_name = check_weight_param(
-                self.estimator, sample_weight, X, name
+                self.estimator,
+                sample_weight,
+                X,
+                name,
+                y=y if isinstance(self, ClassifierMixin) else None,
             )
         for key in (weight_name, validation_name):
             if key is not None and key in fit_params:

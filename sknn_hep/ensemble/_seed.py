@@ -227,7 +227,7 @@ class SeedEnsemble(VersionedStateMixin, MetaEstimatorMixin, BaseEstimator):
         params = dict(fit_params)
         if sample_weight is not None:
             sample_weight, weight_name = check_weight_param(
-                self.estimator, sample_weight, X, name
+                self.estimator, sample_weight, X, name, y=y if classifier else None
             )
             params[weight_name] = sample_weight
 

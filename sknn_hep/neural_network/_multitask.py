@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
 )
 
 from ..nn.losses import REGRESSION_LOSSES, TASK_KINDS, MultiTaskLoss
-from ..utils import validate_inputs
+from ..utils import check_event_weights, validate_inputs
 from . import _docs
 from ._base import BaseNeuralEstimator
 from ._inputs import check_target_spread, weighted_mean_std
@@ -241,6 +241,13 @@ class MultiTaskNeuralNet(MultiOutputMixin, BaseNeuralEstimator):
                 f"{self.n_tasks_} tasks."
             )
         self._lambdas = self._check_task_weights(n_tasks)
+        if sample_weight is not None:
+            # the negative-weight policy, per class of each classification task
+            for j, kind in enumerate(self.tasks_):
+                if kind != "regression":
+                    check_event_weights(
+                        sample_weight, y, owner=f"{name}.fit", y=y[:, j]
+                    )
         y_model = np.empty(y.shape, dtype=np.float64)
         task_classes = []
         for j, kind in enumerate(self.tasks_):
