@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import uproot
 
-from sknn_hep.datasets import make_top_jets, read_hdf5, read_root
+from sknn_hep.datasets import iterate_root, make_top_jets, read_hdf5, read_root
 from sknn_hep.preprocessing import FourMomentumTransformer
 
 JET_PT = [[50.0, 40.0], [], [70.0, 30.0, 20.0], [15.0]]
@@ -84,7 +84,9 @@ def test_read_root_errors(root_file, tmp_path):
     missing = tmp_path / "nope.root"
     with pytest.raises(FileNotFoundError, match="nope.root"):
         read_root(missing, "events")
-    with pytest.raises(ValueError, match=r"no TTree or RNTuple 'tree'.*'events'"):
+    with pytest.raises(
+        ValueError, match=r"no TTree, TNtuple or RNTuple 'tree'.*'events'"
+    ):
         read_root(root_file, "tree")
     with pytest.raises(ValueError, match=r"\['pt'\] not in tree 'events'.*'met'"):
         read_root(root_file, "events", ["met", "pt"])
@@ -102,8 +104,58 @@ def test_read_root_rejects_doubly_jagged(tmp_path):
     path = tmp_path / "nested.root"
     with uproot.recreate(path) as f:
         f["t"] = {"hits": ak.Array([[[1.0], [2.0, 3.0]], [[4.0]]])}
-    with pytest.raises(ValueError, match="'hits' is nested deeper"):
+    with pytest.raises(
+        ValueError, match="'hits' of tree 't'.*nested deeper.*'branches'"
+    ):
         read_root(path, "t")
+
+
+# ----------------------------------------------------------------- iterate_root
+@pytest.mark.parametrize("step_size", [1, 3, "1 kB"])
+def test_iterate_root_chunks_make_up_read_root(root_file, step_size):
+    kwargs = dict(max_length=2, mask=True, counts=True)
+    chunks = list(iterate_root(root_file, "events", step_size=step_size, **kwargs))
+    whole = read_root(root_file, "events", **kwargs)
+    assert all(list(c.columns) == list(whole.columns) for c in chunks)
+    if step_size == 3:
+        assert [len(c) for c in chunks] == [3, 1]
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+    # the chunks are uproot.iterate's
+    theirs = list(uproot.iterate(f"{root_file}:events", step_size=step_size))
+    assert [len(c) for c in chunks] == [len(t) for t in theirs]
+
+
+def test_iterate_root_numpy_cut_and_entry_range(root_file):
+    chunks = list(
+        iterate_root(
+            root_file,
+            "events",
+            ["met", "jet_pt"],
+            step_size=2,
+            entry_start=1,
+            cut="met < 40",
+            max_length=1,
+            library="np",
+        )
+    )
+    # entries 1..3, read 2 at a time, the cut drops entry 3 (met 40)
+    assert [c["met"].tolist() for c in chunks] == [[20.0, 30.0]]
+    np.testing.assert_array_equal(chunks[0]["jet_pt"], [[0.0], [70.0]])
+
+
+def test_iterate_root_errors(root_file):
+    with pytest.raises(
+        ValueError,
+        match="'max_length' parameter of iterate_root is "
+        "needed for the jagged branch 'jet_pt'",
+    ):
+        next(iterate_root(root_file, "events", ["jet_pt"]))
+    for bad in (0, True, "lots", 2.5):
+        with pytest.raises(ValueError, match="'step_size' parameter of iterate_root"):
+            iterate_root(root_file, "events", step_size=bad)
+    # the files are checked when iterate_root is called, not at the first chunk
+    with pytest.raises(ValueError, match="no TTree, TNtuple or RNTuple 'nope'"):
+        iterate_root(root_file, "nope")
 
 
 # ----------------------------------------------------------------------- HDF5

@@ -1,0 +1,860 @@
+"""Readers of ROOT trees (uproot): ``read_root`` and its chunked ``iterate_root``.
+
+Both take what ``uproot.concatenate`` takes (a path, a glob, a list, a
+``{path: tree}`` dict, ``"file.root:tree"``, ``tree;cycle``) and share one
+code path: the files are resolved and checked (every file, tree and branch
+before the first entry is read), entries are read per file with uproot, and
+one function turns awkward arrays into columns (jagged branches padded to
+``max_length``). ``read_root`` concatenates the arrays of every file and
+flattens them once; ``iterate_root`` flattens each chunk.
+
+uproot and awkward are optional (the extra ``root``), imported when a reader
+is called.
+"""
+
+from __future__ import annotations
+
+import glob
+import numbers
+import os
+
+import numpy as np
+import pandas as pd
+
+from ._readers import _import, _listing
+
+#: The classes read as trees (TNtupleD starts with "TNtuple").
+_TREE_CLASSES = ("TTree", "TNtuple", "ROOT::RNTuple")
+
+
+# --------------------------------------------------------------------------
+# checks of the parameters
+# --------------------------------------------------------------------------
+def _check_int(value, name, owner, low=None, none=True):
+    if value is None and none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must be an int"
+            + (f" >= {low}" if low is not None else "")
+            + (" or None" if none else "")
+            + f". Got {value!r} instead."
+        )
+    if low is not None and value < low:
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must be an int >= {low}"
+            + (" or None" if none else "")
+            + f". Got {value!r} instead."
+        )
+    return int(value)
+
+
+def _check_max_length(max_length, owner):
+    """None, an int >= 1, or a dict from branch name to an int >= 1."""
+    if isinstance(max_length, dict):
+        for key, value in max_length.items():
+            if not isinstance(key, str):
+                raise ValueError(
+                    f"The 'max_length' parameter of {owner} must map branch names "
+                    f"to ints >= 1. Got the key {key!r} instead."
+                )
+            _check_int(value, f"max_length[{key!r}]", owner, low=1, none=False)
+        return dict(max_length)
+    if max_length is not None and (
+        isinstance(max_length, bool)
+        or not isinstance(max_length, numbers.Integral)
+        or max_length < 1
+    ):
+        raise ValueError(
+            f"The 'max_length' parameter of {owner} must be an int >= 1, a dict "
+            f"from branch name to int >= 1, or None. Got {max_length!r} instead."
+        )
+    return max_length
+
+
+def _check_filter(value, name, owner):
+    """uproot's filters: None, a str (glob or /regex/), a list of str, callable."""
+    if value is None or callable(value) or isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, set)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ValueError(
+        f"The {name!r} parameter of {owner} must be a name, a glob such as "
+        f"'Muon_*', a '/regex/', a list of those, a callable or None. "
+        f"Got {value!r} instead."
+    )
+
+
+def _check_options(owner, *, pad_value, mask, counts, library, cut, aliases):
+    if isinstance(pad_value, bool) or not isinstance(pad_value, numbers.Real):
+        raise ValueError(
+            f"The 'pad_value' parameter of {owner} must be a real number. "
+            f"Got {pad_value!r} instead."
+        )
+    for name, value in (("mask", mask), ("counts", counts)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(
+                f"The {name!r} parameter of {owner} must be a bool. "
+                f"Got {value!r} instead."
+            )
+    if library not in ("pd", "np"):
+        raise ValueError(
+            f"The 'library' parameter of {owner} must be one of ['pd', 'np']. "
+            f"Got {library!r} instead."
+        )
+    if cut is not None and not isinstance(cut, str):
+        raise ValueError(
+            f"The 'cut' parameter of {owner} must be an expression (a str, e.g. "
+            f"'nMuon >= 2') or None. Got {cut!r} instead."
+        )
+    if aliases is not None and not (
+        isinstance(aliases, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items())
+    ):
+        raise ValueError(
+            f"The 'aliases' parameter of {owner} must be a dict from name to "
+            f"expression (str to str), e.g. {{'pt': 'sqrt(px**2 + py**2)'}}, or "
+            f"None. Got {aliases!r} instead."
+        )
+
+
+# --------------------------------------------------------------------------
+# files and trees
+# --------------------------------------------------------------------------
+def _split_object_path(spec):
+    """``"file.root:tree"`` -> (path, tree); a path that exists is not split."""
+    if os.path.exists(spec) or ":" not in spec:
+        return spec, None
+    uproot = _import("uproot", "root", "read_root")
+    return uproot._util.file_object_path_split(spec)
+
+
+def _resolve_files(files, tree, owner):
+    """``files`` and ``tree`` as a list of (path, tree name or None)."""
+    if tree is not None and not isinstance(tree, str):
+        raise TypeError(
+            f"The 'tree' parameter of {owner} must be a str or None. "
+            f"Got {tree!r} instead."
+        )
+    what = "a path, a glob, 'file.root:tree', a list of those or a dict {path: tree}"
+    if isinstance(files, (str, os.PathLike)):
+        specs = [(files, None)]
+    elif isinstance(files, dict):
+        specs = list(files.items())
+        for path, name in specs:
+            if name is not None and not isinstance(name, str):
+                raise TypeError(
+                    f"The 'files' parameter of {owner}: the tree of {path!r} must "
+                    f"be a str. Got {name!r} instead."
+                )
+    elif isinstance(files, (list, tuple)):
+        specs = [(f, None) for f in files]
+    else:
+        raise TypeError(
+            f"The 'files' parameter of {owner} must be {what}. Got {files!r} instead."
+        )
+    if not specs:
+        raise ValueError(f"The 'files' parameter of {owner} names no file.")
+    resolved = []
+    for spec, name in specs:
+        if not isinstance(spec, (str, os.PathLike)):
+            raise TypeError(
+                f"The 'files' parameter of {owner} must be {what}. "
+                f"Got the item {spec!r} instead."
+            )
+        spec = os.fspath(spec)
+        path, inline = _split_object_path(spec)
+        given = [n for n in (name, inline, tree) if n is not None]
+        if len(set(given)) > 1:
+            raise ValueError(
+                f"The 'tree' parameter of {owner}: {spec!r} names the tree "
+                f"{given[0]!r} and also {given[1]!r}; name it once."
+            )
+        name = given[0] if given else None
+        if glob.has_magic(path):
+            matches = sorted(glob.glob(path))
+            if not matches:
+                raise FileNotFoundError(f"{owner}: no file matches {path!r}")
+            resolved.extend((m, name) for m in matches if os.path.isfile(m))
+        elif not os.path.isfile(path):
+            raise FileNotFoundError(f"{owner}: no such file: {path!r}")
+        else:
+            resolved.append((path, name))
+    return resolved
+
+
+def _trees_in(file):
+    """{name (no cycle): classname} and the same with cycles."""
+    with_cycle = {
+        k: c
+        for k, c in file.classnames(cycle=True).items()
+        if c.startswith(_TREE_CLASSES)
+    }
+    plain = {k.rsplit(";", 1)[0]: c for k, c in with_cycle.items()}
+    return plain, with_cycle
+
+
+def _find_tree(file, name, path, owner):
+    """The tree object named ``name`` (None: the file's only tree)."""
+    plain, with_cycle = _trees_in(file)
+    if name is None:
+        ttrees = [k for k, c in plain.items() if not c.startswith("ROOT::RNTuple")]
+        candidates = ttrees or list(plain)
+        if len(candidates) != 1:
+            raise ValueError(
+                f"The 'tree' parameter of {owner} is needed: {path!r} holds "
+                f"{len(plain)} trees {_listing(plain)}."
+            )
+        name = candidates[0]
+    elif name.lstrip("/") not in (with_cycle if ";" in name else plain):
+        raise ValueError(
+            f"The 'tree' parameter of {owner}: no TTree, TNtuple or RNTuple "
+            f"{name!r} in {path!r}; the file holds {_listing(plain)}."
+        )
+    return file[name]
+
+
+def _is_rntuple(obj):
+    return type(obj).__name__.startswith("Model_ROOT_3a3a_RNTuple")
+
+
+def _top_keys(obj, filter_name, filter_typename):
+    kwargs = {}
+    if filter_name is not None:
+        kwargs["filter_name"] = filter_name
+    if filter_typename is not None:
+        kwargs["filter_typename"] = filter_typename
+    return list(obj.keys(recursive=False, **kwargs))
+
+
+def _branch_names(obj, branches, filter_name, filter_typename, aliases, where, owner):
+    """The columns to read from ``obj``: branches and aliases, checked."""
+    available = _top_keys(obj, None, None)
+    aliases = aliases or {}
+    if branches is None:
+        names = _top_keys(obj, filter_name, filter_typename)
+        if not names and (filter_name is not None or filter_typename is not None):
+            raise ValueError(
+                f"The 'filter_name'/'filter_typename' parameters of {owner} "
+                f"({filter_name!r}, {filter_typename!r}) select no branch of "
+                f"{where}; its branches are {_listing(available)}."
+            )
+        return names + [a for a in aliases if a not in names]
+    missing = [b for b in branches if b not in available and b not in aliases]
+    if missing:
+        raise ValueError(
+            f"The 'branches' parameter of {owner}: {missing} not in {where}; its "
+            f"branches are {_listing(available)}"
+            + (f" and its aliases {_listing(aliases)}." if aliases else ".")
+        )
+    return list(branches)
+
+
+class _Source:
+    """One tree of one file: where it is, its entries, the names to read."""
+
+    def __init__(self, path, tree, obj, names):
+        self.path, self.tree, self.names = path, tree, names
+        self.where = f"tree {tree.lstrip('/')!r} of {path!r}"
+        self.num_entries = int(obj.num_entries)
+        self.rntuple = _is_rntuple(obj)
+
+
+def _sources(files, tree, branches, filter_name, filter_typename, aliases, owner):
+    """Resolve and open every file once: its tree, entries and branch names."""
+    uproot = _import("uproot", "root", owner)
+    _import("awkward", "root", owner)
+    if branches is not None:
+        if isinstance(branches, str):
+            branches = [branches]
+        if not isinstance(branches, (list, tuple)) or not all(
+            isinstance(b, str) for b in branches
+        ):
+            raise ValueError(
+                f"The 'branches' parameter of {owner} must be a list of branch "
+                f"names or None. Got {branches!r} instead."
+            )
+        if filter_name is not None or filter_typename is not None:
+            raise ValueError(
+                f"Pass either 'branches' or 'filter_name'/'filter_typename' to "
+                f"{owner}, not both (uproot ignores the filters when branches are "
+                f"named). Got branches={branches!r}, filter_name={filter_name!r}, "
+                f"filter_typename={filter_typename!r}."
+            )
+    sources = []
+    for path, name in _resolve_files(files, tree, owner):
+        with uproot.open(path) as file:
+            obj = _find_tree(file, name, path, owner)
+            shown = name or obj.object_path.lstrip("/").rsplit(";", 1)[0]
+            where = f"tree {shown!r} of {path!r}"
+            names = _branch_names(
+                obj, branches, filter_name, filter_typename, aliases, where, owner
+            )
+            source = _Source(path, name or obj.object_path.lstrip("/"), obj, names)
+            source.where = where
+        if sources and source.names != sources[0].names:
+            first = sources[0]
+            lost = [n for n in first.names if n not in source.names]
+            extra = [n for n in source.names if n not in first.names]
+            raise ValueError(
+                f"{owner}: the files differ in their branches: {source.where} "
+                f"lacks {lost} and has {extra} more than {first.where}; choose "
+                "common ones with 'branches' or 'filter_name'."
+            )
+        sources.append(source)
+    if not sources:
+        raise FileNotFoundError(f"{owner}: the 'files' parameter names no file.")
+    return sources
+
+
+def _entry_ranges(sources, entry_start, entry_stop, owner):
+    """Global ``entry_start:entry_stop`` over all files as per-file ranges."""
+    entry_start = _check_int(entry_start, "entry_start", owner)
+    entry_stop = _check_int(entry_stop, "entry_stop", owner)
+    total = sum(s.num_entries for s in sources)
+    start, stop, _ = slice(entry_start, entry_stop).indices(total)
+    ranges, offset = [], 0
+    for source in sources:
+        lo = min(max(start - offset, 0), source.num_entries)
+        hi = min(max(stop - offset, 0), source.num_entries)
+        offset += source.num_entries
+        if hi > lo:
+            ranges.append((source, lo, hi))
+    return ranges
+
+
+# --------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------
+def _read(source, start, stop, step_size, cut, aliases, owner):
+    """Yield awkward arrays of ``source``'s names, entries ``start:stop``.
+
+    ``step_size=None`` reads the range at once. A TTree evaluates ``cut`` and
+    ``aliases`` in uproot; an RNTuple (whose reader in uproot 5.7 ignores
+    both) reads the fields they use and evaluates them with uproot's own
+    expression language.
+    """
+    uproot = _import("uproot", "root", owner)
+    ak = _import("awkward", "root", owner)
+    aliases = aliases or {}
+    with uproot.open(source.path) as file:
+        obj = file[source.tree]
+        if not source.rntuple:
+            kwargs = dict(
+                cut=cut, aliases=aliases or None, entry_start=start, entry_stop=stop
+            )
+            if step_size is None:
+                yield obj.arrays(source.names, library="ak", **kwargs)
+            else:
+                yield from obj.iterate(
+                    source.names, step_size=step_size, library="ak", **kwargs
+                )
+            return
+        fields = _top_keys(obj, None, None)
+        needed = _rntuple_fields(source, fields, cut, aliases)
+        kwargs = dict(filter_name=needed, entry_start=start, entry_stop=stop)
+        if step_size is None:
+            chunks = [obj.arrays(library="ak", **kwargs)]
+        else:
+            chunks = obj.iterate(step_size=step_size, library="ak", **kwargs)
+        for chunk in chunks:
+            yield _rntuple_evaluate(uproot, ak, chunk, source, fields, cut, aliases)
+
+
+def _rntuple_fields(source, fields, cut, aliases):
+    """The fields an RNTuple chunk needs: the names read, and those of the
+    ``cut`` and alias expressions (found by uproot's expression parser)."""
+    from uproot.language.python import python_language
+
+    needed, todo, seen = [], [*source.names, *([cut] if cut else [])], set()
+    while todo:
+        expr = todo.pop()
+        if expr in seen:
+            continue
+        seen.add(expr)
+        if expr in aliases:
+            todo.append(aliases[expr])
+            continue
+        if expr in fields:
+            needed.append(expr)
+            continue
+        for symbol in python_language.free_symbols(
+            expr, set(fields) | set(aliases), list(aliases), source.path, source.tree
+        ):
+            todo.append(symbol)
+    return sorted(set(needed), key=fields.index)
+
+
+def _rntuple_evaluate(uproot, ak, chunk, source, fields, cut, aliases):
+    """The names of ``source`` (fields or aliases) of ``chunk``, cut applied."""
+    if not cut and not any(n in aliases for n in source.names):
+        return chunk
+    from uproot.language.python import _expression_to_function, python_language
+
+    values = {f: chunk[f] for f in ak.fields(chunk)}
+    keys = set(fields) | set(aliases)
+
+    def compute(expression):
+        return _expression_to_function(
+            expression,
+            keys,
+            aliases,
+            python_language.functions,
+            python_language.getter,
+            scope,
+            source.path,
+            source.tree,
+        )()
+
+    def getter(name):
+        if name not in values:
+            values[name] = compute(aliases[name])
+        return values[name]
+
+    scope = {python_language.getter: getter, "function": python_language.functions}
+    out = {name: getter(name) for name in source.names}
+    if cut:
+        selected = compute(cut) != 0
+        out = {name: value[selected] for name, value in out.items()}
+    return ak.zip(out, depth_limit=1)
+
+
+# --------------------------------------------------------------------------
+# flattening: awkward arrays -> columns, one code path for both readers
+# --------------------------------------------------------------------------
+def _shape(ak, array, name, where, owner):
+    """ "flat" or "jagged" for a branch, else a ValueError naming it."""
+    layout = ak.to_layout(array)
+    depth, node = 0, layout
+    while True:
+        if node.is_option or node.is_indexed:
+            node = node.content
+        elif node.is_list or node.is_regular:
+            if node.parameter("__array__") in ("string", "bytestring"):
+                break
+            depth += 1
+            node = node.content
+        else:
+            break
+    if node.is_numpy and depth <= 1:
+        return "jagged" if depth else "flat"
+    if node.is_record:
+        what = "objects or records (fields " + _listing(ak.fields(array), 5) + ")"
+    elif node.is_numpy:
+        what = "lists nested deeper than one level"
+    else:
+        what = "values that are not numbers"
+    raise ValueError(
+        f"{owner}: branch {name!r} of {where} holds {what} (type "
+        f"{str(ak.type(array))!r}), which do not flatten into columns. Leave it "
+        "out: name the branches to read with 'branches', or select them with "
+        "'filter_name' (e.g. 'Muon_*'); or read it with uproot directly."
+    )
+
+
+def _flatten(ak, arrays, names, max_length, pad_value, where, owner, need_length):
+    """Columns of ``arrays``: {name: (values, counts or None)}.
+
+    ``values`` is 1-D for a flat branch and (n, length) for a jagged one,
+    padded with ``pad_value`` and clipped to its ``max_length`` (an int for
+    all jagged branches, or a dict per branch; None or a branch left out of
+    the dict: the longest entry, refused when ``need_length``).
+    """
+    if isinstance(max_length, dict):
+        unknown = [k for k in max_length if k not in names]
+        if unknown:
+            raise ValueError(
+                f"The 'max_length' parameter of {owner}: {unknown} are not "
+                f"branches read from {where}; those are {_listing(names)}."
+            )
+    columns = {}
+    for name in names:
+        array = arrays[name]
+        kind = _shape(ak, array, name, where, owner)
+        if kind == "flat":
+            if isinstance(max_length, dict) and name in max_length:
+                raise ValueError(
+                    f"The 'max_length' parameter of {owner}: branch {name!r} of "
+                    f"{where} is not jagged (one value per entry)."
+                )
+            columns[name] = (ak.to_numpy(ak.fill_none(array, pad_value)), None)
+            continue
+        length = max_length.get(name) if isinstance(max_length, dict) else max_length
+        counts = ak.to_numpy(ak.num(array, axis=1)).astype(np.int64)
+        if length is None:
+            if need_length:
+                raise ValueError(
+                    f"The 'max_length' parameter of {owner} is needed for the "
+                    f"jagged branch {name!r} of {where}: every chunk must have "
+                    "the same columns (read_root takes the longest entry)."
+                )
+            length = max(int(counts.max()) if len(counts) else 0, 1)
+        if not float(pad_value).is_integer():  # NaN or a fraction: float columns
+            array = ak.values_astype(array, np.float64)
+        padded = ak.pad_none(array, length, axis=1, clip=True)
+        values = ak.to_numpy(ak.fill_none(padded, pad_value))
+        columns[name] = (values.reshape(len(counts), length), counts)
+    return columns
+
+
+def _output(columns, mask, counts, library):
+    """The table of ``_flatten``'s columns, with masks and counts as asked."""
+    out = {}
+    for name, (values, n) in columns.items():
+        if n is None:
+            out[name] = values
+            continue
+        length = values.shape[1]
+        slots = np.arange(length)[None, :] < n[:, None]
+        if library == "np":
+            out[name] = values
+            if mask:
+                out[f"{name}_mask"] = slots
+            if counts:
+                out[f"{name}_count"] = n
+            continue
+        if counts:
+            out[f"{name}_count"] = n
+        for i in range(length):
+            out[f"{name}_{i}"] = values[:, i]
+        if mask:
+            for i in range(length):
+                out[f"{name}_mask_{i}"] = slots[:, i]
+    return out if library == "np" else pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------
+# the readers
+# --------------------------------------------------------------------------
+_PARAMETERS_DOC = """files : str, path-like, list or dict
+        What ``uproot.concatenate`` takes: a path, a glob (``"sig_*.root"``,
+        expanded in sorted order), ``"file.root:tree"``, a list of those, or
+        a dict ``{path: tree}``. The entries of several files follow each
+        other in that order.
+    tree : str or None, default=None
+        Name of the TTree, TNtuple or RNTuple in every file (a path such as
+        ``"dir/events"`` for one in a directory; ``"events;1"`` for a cycle).
+        ``None``: the one named in ``files``, else the file's only TTree (or
+        its only RNTuple). Naming a tree in both places is an error.
+    branches : list of str or None, default=None
+        Branches (or names of ``aliases``) to read, in this column order.
+        ``None`` reads those that pass ``filter_name`` and
+        ``filter_typename`` (all by default), followed by the aliases.
+    entry_start, entry_stop : int or None, default=None
+        Read only the entries ``entry_start:entry_stop`` of all files
+        together (Python slice rules; negative counts from the end), before
+        the cut, as ``uproot.concatenate`` does.
+    cut : str or None, default=None
+        An uproot expression of branches and aliases; only entries where it
+        is true are kept (``"(nMuon >= 2) & (MET_pt > 20)"``).
+    filter_name, filter_typename : str, list of str, callable or None
+        uproot's filters on the branch names and type names (globs such as
+        ``"Muon_*"``, ``"/regex/"``, lists of them); only with
+        ``branches=None``.
+    aliases : dict of str to str or None, default=None
+        New names for uproot expressions, usable in ``branches``, ``cut``
+        and other aliases (``{"pt": "sqrt(px**2 + py**2)"}``).
+    max_length : int >= 1, dict or None, default=None
+        Number of columns per jagged branch: entries with fewer elements are
+        padded with ``pad_value``, longer ones are clipped, so ``2`` keeps
+        the first two slots (e.g. the two leading jets). A dict gives it per
+        branch (``{"Jet_pt": 4, "Muon_pt": 2}``).
+    pad_value : float, default=0.0
+        Value of the padding slots (e.g. ``0.0`` as in the top-tagging data,
+        ``np.nan`` or ``-999.0`` as a sentinel). An integer branch keeps an
+        integer dtype when ``pad_value`` is a whole number and becomes float64
+        otherwise.
+    mask : bool, default=False
+        Also return, per jagged branch, boolean columns
+        ``<name>_mask_0 ... `` that are True where a slot holds a real value,
+        so that padding can be told apart from a real ``pad_value``.
+    counts : bool, default=False
+        Also return, per jagged branch, the column ``<name>_count``: its
+        number of elements in each entry, before padding or clipping.
+    library : {"pd", "np"}, default="pd"
+        ``"pd"`` returns DataFrames; ``"np"`` dicts from branch name to
+        ndarray (shape (n_entries,) for a flat branch, (n_entries,
+        max_length) for a jagged one, and ``"<name>_mask"`` and
+        ``"<name>_count"`` entries with ``mask=True`` and ``counts=True``)."""
+
+_COLUMNS_DOC = """The columns, in the order of the branches: a flat branch (one number
+    per entry) is one column of its name; a jagged branch (a list per entry, e.g.
+    the pT of every jet) is ``<name>_count`` (with ``counts=True``), then
+    ``<name>_0 ... <name>_{L-1}`` (``L`` its ``max_length``), then
+    ``<name>_mask_0 ... <name>_mask_{L-1}`` (with ``mask=True``). A TTree
+    written by uproot also holds the counter branch ``n<name>`` of each
+    jagged branch, read like any other with ``branches=None``. A branch that
+    does not flatten into columns (an object such as a TLorentzVector, a
+    record, an RNTuple collection of records, a list of lists, strings) is a
+    ``ValueError`` that names it: leave it out with ``branches`` or
+    ``filter_name``."""
+
+
+def _check_all(owner, files, tree, branches, kw):
+    _check_options(
+        owner,
+        pad_value=kw["pad_value"],
+        mask=kw["mask"],
+        counts=kw["counts"],
+        library=kw["library"],
+        cut=kw["cut"],
+        aliases=kw["aliases"],
+    )
+    max_length = _check_max_length(kw["max_length"], owner)
+    filter_name = _check_filter(kw["filter_name"], "filter_name", owner)
+    filter_typename = _check_filter(kw["filter_typename"], "filter_typename", owner)
+    sources = _sources(
+        files, tree, branches, filter_name, filter_typename, kw["aliases"], owner
+    )
+    ranges = _entry_ranges(sources, kw["entry_start"], kw["entry_stop"], owner)
+    return sources, ranges, max_length
+
+
+def read_root(
+    files,
+    tree=None,
+    branches=None,
+    *,
+    entry_start=None,
+    entry_stop=None,
+    cut=None,
+    filter_name=None,
+    filter_typename=None,
+    aliases=None,
+    max_length=None,
+    pad_value=0.0,
+    mask=False,
+    counts=False,
+    library="pd",
+):
+    """Read ROOT trees into one table, padding jagged branches.
+
+    Takes what ``uproot.concatenate`` takes (one or many files, globs,
+    ``{file: tree}`` dicts, entry ranges, cuts, filters, aliases) and reads
+    TTrees, TNtuples and RNTuples (whose fields are the branches) alike.
+    :func:`iterate_root` reads the same columns in chunks of bounded size.
+
+    {columns}
+
+    Parameters
+    ----------
+    {parameters}
+
+    Returns
+    -------
+    data : DataFrame or dict of ndarray
+
+    Raises
+    ------
+    FileNotFoundError
+        If a path is not a file or a glob matches none.
+    ValueError
+        For a tree or branch that is not in a file (the message lists those
+        there), files whose trees differ in the branches read, a branch that
+        does not flatten (named in the message) or a bad parameter.
+    ImportError
+        If uproot or awkward is not installed (the extra ``root``).
+
+    See Also
+    --------
+    iterate_root : The same columns, chunk by chunk.
+    read_hdf5 : The same for pandas-HDF5 tables.
+
+    Notes
+    -----
+    With ``max_length=None`` each jagged branch gets as many columns as its
+    longest entry among those read (after the cut). uproot 5.7 ignores
+    ``cut`` and ``aliases`` when it reads an RNTuple; for an RNTuple they are
+    evaluated here with uproot's expression language, on the fields they
+    use, so that they mean the same for both kinds of tree.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import awkward as ak
+    >>> import numpy as np
+    >>> import uproot
+    >>> from sknn_hep.datasets import read_root
+    >>> path = os.path.join(tempfile.mkdtemp(), "events.root")
+    >>> with uproot.recreate(path) as f:
+    ...     tree = f.mktree("events", {"met": "float64", "jet_pt": "var * float64"})
+    ...     tree.extend({"met": np.array([10.0, 20.0, 30.0]),
+    ...                  "jet_pt": ak.Array([[50.0, 40.0], [], [70.0, 30.0, 20.0]])})
+    >>> read_root(path, "events", ["met", "jet_pt"], max_length=2)
+        met  jet_pt_0  jet_pt_1
+    0  10.0      50.0      40.0
+    1  20.0       0.0       0.0
+    2  30.0      70.0      30.0
+    >>> read_root(path, "events", max_length=2, mask=True).columns.tolist()
+    ['met', 'njet_pt', 'jet_pt_0', 'jet_pt_1', 'jet_pt_mask_0', 'jet_pt_mask_1']
+    >>> read_root(path + ":events", filter_name="jet_*", cut="met > 15",
+    ...           max_length=1, counts=True)
+       jet_pt_count  jet_pt_0
+    0             0       0.0
+    1             3      70.0
+    """
+    owner = "read_root"
+    kw = dict(
+        entry_start=entry_start,
+        entry_stop=entry_stop,
+        cut=cut,
+        filter_name=filter_name,
+        filter_typename=filter_typename,
+        aliases=aliases,
+        max_length=max_length,
+        pad_value=pad_value,
+        mask=mask,
+        counts=counts,
+        library=library,
+    )
+    sources, ranges, max_length = _check_all(owner, files, tree, branches, kw)
+    ak = _import("awkward", "root", owner)
+    chunks = [
+        chunk
+        for source, start, stop in ranges
+        for chunk in _read(source, start, stop, None, cut, aliases, owner)
+    ]
+    if not chunks:  # no entry in the range: the columns of an empty table
+        chunks = list(_read(sources[0], 0, 0, None, cut, aliases, owner))
+    arrays = chunks[0] if len(chunks) == 1 else ak.concatenate(chunks)
+    used = {s.path: s for s, _, _ in ranges} or {sources[0].path: sources[0]}
+    where = (
+        next(iter(used.values())).where
+        if len(used) == 1
+        else f"the trees of {len(used)} files ({sources[0].where}, ...)"
+    )
+    names = sources[0].names
+    columns = _flatten(ak, arrays, names, max_length, pad_value, where, owner, False)
+    return _output(columns, mask, counts, library)
+
+
+def iterate_root(
+    files,
+    tree=None,
+    branches=None,
+    *,
+    step_size="100 MB",
+    entry_start=None,
+    entry_stop=None,
+    cut=None,
+    filter_name=None,
+    filter_typename=None,
+    aliases=None,
+    max_length=None,
+    pad_value=0.0,
+    mask=False,
+    counts=False,
+    library="pd",
+):
+    """Read ROOT trees chunk by chunk, with the columns of :func:`read_root`.
+
+    Each chunk is read with uproot's ``iterate`` (of the file's tree), so a
+    file larger than the memory is read in pieces of bounded size; every
+    chunk has the same columns, those ``read_root`` returns for the same
+    arguments. Files, trees and branches are all checked when
+    ``iterate_root`` is called, before any entry is read.
+
+    {columns}
+
+    Parameters
+    ----------
+    {parameters}
+    step_size : int >= 1 or str, default="100 MB"
+        Size of a chunk before the cut: a number of entries, or a memory
+        size as uproot takes it (``"100 MB"``, ``"1 GB"``). A chunk holds
+        entries of one file only; chunks the cut leaves empty are skipped.
+
+    Yields
+    ------
+    chunk : DataFrame or dict of ndarray
+        The next entries, in file order. A DataFrame's index counts the
+        rows of the chunk from 0.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, ImportError
+        As :func:`read_root`, when called. Also a ``ValueError`` for a
+        jagged branch without ``max_length`` (each chunk must have the same
+        columns), raised with the first chunk.
+
+    See Also
+    --------
+    read_root : All entries at once.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import uproot
+    >>> from sknn_hep.datasets import iterate_root
+    >>> path = os.path.join(tempfile.mkdtemp(), "events.root")
+    >>> with uproot.recreate(path) as f:
+    ...     f.mktree("events", {"met": "float64"}).extend({"met": np.arange(5.0)})
+    >>> for chunk in iterate_root(path, "events", step_size=2, cut="met != 2"):
+    ...     print(chunk["met"].tolist())
+    [0.0, 1.0]
+    [3.0]
+    [4.0]
+    """
+    owner = "iterate_root"
+    kw = dict(
+        entry_start=entry_start,
+        entry_stop=entry_stop,
+        cut=cut,
+        filter_name=filter_name,
+        filter_typename=filter_typename,
+        aliases=aliases,
+        max_length=max_length,
+        pad_value=pad_value,
+        mask=mask,
+        counts=counts,
+        library=library,
+    )
+    step_size = _check_step_size(step_size, owner)
+    sources, ranges, max_length = _check_all(owner, files, tree, branches, kw)
+    return _iterate(ranges, step_size, kw, max_length, owner)
+
+
+def _check_step_size(step_size, owner):
+    if isinstance(step_size, str):
+        uproot = _import("uproot", "root", owner)
+        try:
+            uproot._util.memory_size(step_size)
+        except (TypeError, ValueError):
+            pass
+        else:
+            return step_size
+    elif not isinstance(step_size, bool) and isinstance(step_size, numbers.Integral):
+        if step_size >= 1:
+            return int(step_size)
+    raise ValueError(
+        f"The 'step_size' parameter of {owner} must be a number of entries (an "
+        f"int >= 1) or a memory size such as '100 MB'. Got {step_size!r} instead."
+    )
+
+
+def _iterate(ranges, step_size, kw, max_length, owner):
+    ak = _import("awkward", "root", owner)
+    for source, start, stop in ranges:
+        for arrays in _read(
+            source, start, stop, step_size, kw["cut"], kw["aliases"], owner
+        ):
+            if len(arrays) == 0:
+                continue
+            columns = _flatten(
+                ak,
+                arrays,
+                source.names,
+                max_length,
+                kw["pad_value"],
+                source.where,
+                owner,
+                True,
+            )
+            yield _output(columns, kw["mask"], kw["counts"], kw["library"])
+
+
+for _reader in (read_root, iterate_root):  # one text for the shared parameters
+    _reader.__doc__ = _reader.__doc__.replace("{columns}", _COLUMNS_DOC).replace(
+        "{parameters}", _PARAMETERS_DOC
+    )
