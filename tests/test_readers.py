@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import awkward as ak
 import h5py
@@ -156,6 +157,328 @@ def test_iterate_root_errors(root_file):
     # the files are checked when iterate_root is called, not at the first chunk
     with pytest.raises(ValueError, match="no TTree, TNtuple or RNTuple 'nope'"):
         iterate_root(root_file, "nope")
+
+
+# ------------------------------------------------- file specifications, options
+SAMPLES = {
+    "sig_1.root": {
+        "met": [10.0, 20.0, 30.0],
+        "Muon_Px": [[1.0, 2.0], [], [3.0, 4.0, 5.0]],
+        "Muon_Py": [[0.5], [1.5, 2.5], []],
+        "weight": [0.5, 1.0, 2.0],
+    },
+    "sig_2.root": {
+        "met": [40.0, 50.0],
+        "Muon_Px": [[6.0], [7.0, 8.0]],
+        "Muon_Py": [[], [3.5]],
+        "weight": [1.5, 0.25],
+    },
+}
+TYPES = {
+    "met": "float64",
+    "Muon_Px": "var * float64",
+    "Muon_Py": "var * float64",
+    "weight": "float64",
+}
+
+
+def _write(path, columns, rntuple=False):
+    arrays = {
+        k: ak.Array(v) if k.startswith("Muon") else np.array(v)
+        for k, v in columns.items()
+    }
+    with uproot.recreate(path) as f:
+        if rntuple:
+            f["events"] = arrays
+        else:
+            f.mktree("events", TYPES).extend(arrays)
+
+
+@pytest.fixture
+def samples(tmp_path):
+    for name, columns in SAMPLES.items():
+        _write(tmp_path / name, columns)
+    return tmp_path
+
+
+def _padded(array, length, pad=0.0):
+    return ak.to_numpy(ak.fill_none(ak.pad_none(array, length, clip=True), pad))
+
+
+def _spec(samples, kind):
+    one, two = str(samples / "sig_1.root"), str(samples / "sig_2.root")
+    return {
+        "glob": (str(samples / "sig_*.root"), "events"),
+        "list": ([one, two], "events"),
+        "paths": ([samples / "sig_1.root", samples / "sig_2.root"], "events"),
+        "dict": ({one: "events", two: "events"}, None),
+        "colon": ([f"{one}:events", f"{two}:events"], None),
+        "colon-glob": (str(samples / "sig_*.root") + ":events", None),
+        "no-tree": ([one, two], None),  # each file's only tree
+    }[kind]
+
+
+@pytest.mark.parametrize(
+    "kind", ["glob", "list", "paths", "dict", "colon", "colon-glob", "no-tree"]
+)
+def test_read_root_file_specifications_match_uproot(samples, kind):
+    files, tree = _spec(samples, kind)
+    df = read_root(files, tree, ["met", "weight", "Muon_Px"], max_length=2)
+    theirs = uproot.concatenate(
+        {str(samples / n): "events" for n in SAMPLES}, ["met", "weight", "Muon_Px"]
+    )
+    assert list(df.columns) == ["met", "weight", "Muon_Px_0", "Muon_Px_1"]
+    np.testing.assert_array_equal(df["met"], ak.to_numpy(theirs["met"]))
+    np.testing.assert_array_equal(df["weight"], ak.to_numpy(theirs["weight"]))
+    np.testing.assert_array_equal(
+        df[["Muon_Px_0", "Muon_Px_1"]], _padded(theirs["Muon_Px"], 2)
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"), [(None, None), (1, 4), (2, None), (-3, -1), (4, 2), (0, 0)]
+)
+def test_read_root_entry_range_spans_files_as_uproot(samples, start, stop):
+    spec = str(samples / "sig_*.root") + ":events"
+    df = read_root(spec, branches=["met"], entry_start=start, entry_stop=stop)
+    theirs = uproot.concatenate(
+        spec, ["met"], entry_start=start, entry_stop=stop, library="np"
+    )
+    np.testing.assert_array_equal(df["met"], theirs["met"])
+    assert list(df.columns) == ["met"]
+
+
+def test_read_root_cut_aliases_filters_match_uproot(samples):
+    spec = str(samples / "sig_*.root") + ":events"
+    aliases = {"w2": "weight * 2"}
+    cut = "(met > 15) & (w2 < 3.5)"
+    df = read_root(spec, branches=["met", "w2"], cut=cut, aliases=aliases)
+    theirs = uproot.concatenate(spec, ["met", "w2"], cut=cut, aliases=aliases)
+    np.testing.assert_array_equal(df["met"], ak.to_numpy(theirs["met"]))
+    np.testing.assert_array_equal(df["w2"], ak.to_numpy(theirs["w2"]))
+    assert df["met"].tolist() == [20.0, 40.0, 50.0]
+    # branches=None: the filtered branches, then the aliases
+    df = read_root(
+        spec, filter_name="Muon_*", aliases={"w2": "weight * 2"}, max_length=1
+    )
+    assert list(df.columns) == ["Muon_Px_0", "Muon_Py_0", "w2"]
+    df = read_root(spec, filter_name=["Muon_*"], cut="met < 25", max_length=3)
+    theirs = uproot.concatenate(spec, filter_name=["Muon_*"], cut="met < 25")
+    np.testing.assert_array_equal(
+        df[[f"Muon_Px_{i}" for i in range(3)]], _padded(theirs["Muon_Px"], 3)
+    )
+    df = read_root(spec, filter_typename="double", filter_name="/^(met|weight)$/")
+    assert list(df.columns) == ["met", "weight"]
+    df = read_root(spec, filter_name=lambda name: name.startswith("n"))
+    assert list(df.columns) == ["nMuon_Px", "nMuon_Py"]
+
+
+def test_read_root_tree_cycle(tmp_path):
+    path = tmp_path / "cycles.root"
+    with uproot.recreate(path) as f:
+        f.mktree("events", {"x": "float64"}).extend({"x": np.arange(3.0)})
+        f.mktree("events", {"x": "float64"}).extend({"x": np.arange(5.0)})
+    assert len(read_root(path, "events;1")) == 3
+    assert len(read_root(path, "events;2")) == 5
+    assert len(read_root(path, "events")) == 5  # the highest cycle, as uproot
+    assert len(read_root(f"{path}:events;1")) == 3
+    with pytest.raises(ValueError, match=r"no TTree, TNtuple or RNTuple 'events;7'"):
+        read_root(path, "events;7")
+
+
+def test_read_root_rntuple_cut_and_aliases_as_ttree(tmp_path):
+    """uproot 5.7 ignores cut and aliases of an RNTuple; read_root does not."""
+    columns = SAMPLES["sig_1.root"]
+    _write(tmp_path / "tree.root", columns)
+    _write(tmp_path / "ntuple.root", columns, rntuple=True)
+    assert uproot.open(tmp_path / "ntuple.root").classnames() == {
+        "events;1": "ROOT::RNTuple"
+    }
+    kwargs = dict(
+        branches=["met", "px2", "Muon_Px"],
+        cut="(met > 15) | (px2 > 3)",
+        aliases={"px2": "weight * 2", "unused": "met"},
+        max_length=2,
+        counts=True,
+    )
+    expected = read_root(tmp_path / "tree.root", "events", **kwargs)
+    got = read_root(tmp_path / "ntuple.root", "events", **kwargs)
+    pd.testing.assert_frame_equal(got, expected)
+    assert expected["met"].tolist() == [20.0, 30.0]
+    chunks = list(iterate_root(tmp_path / "ntuple.root", step_size=2, **kwargs))
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), expected)
+    # filters and entry ranges on an RNTuple
+    df = read_root(
+        tmp_path / "ntuple.root", filter_name="Muon_*", entry_start=1, max_length=1
+    )
+    assert list(df.columns) == ["Muon_Px_0", "Muon_Py_0"]
+    np.testing.assert_array_equal(df["Muon_Py_0"], [1.5, 0.0])
+
+
+def test_read_root_jagged_subset_counts_and_per_branch_length(samples):
+    spec = str(samples / "sig_1.root") + ":events"
+    df = read_root(spec, branches=["Muon_Px"], max_length=2, counts=True, mask=True)
+    assert list(df.columns) == [
+        "Muon_Px_count",
+        "Muon_Px_0",
+        "Muon_Px_1",
+        "Muon_Px_mask_0",
+        "Muon_Px_mask_1",
+    ]
+    # the count is before clipping: the third muon of entry 2 is counted
+    assert df["Muon_Px_count"].tolist() == [2, 0, 3]
+    assert df["Muon_Px_1"].tolist() == [2.0, 0.0, 4.0]
+    df = read_root(
+        spec, branches=["met", "Muon_Px", "Muon_Py"], max_length={"Muon_Px": 1}
+    )
+    # Muon_Py has no entry in the dict: its longest entry (2)
+    assert list(df.columns) == ["met", "Muon_Px_0", "Muon_Py_0", "Muon_Py_1"]
+    with pytest.raises(ValueError, match=r"'max_length'.*\['Jet_pt'\] are not"):
+        read_root(spec, branches=["Muon_Px"], max_length={"Jet_pt": 2})
+    with pytest.raises(ValueError, match="branch 'met' of .* is not jagged"):
+        read_root(spec, branches=["met"], max_length={"met": 2})
+    with pytest.raises(ValueError, match=r"max_length\['Muon_Px'\]"):
+        read_root(spec, branches=["Muon_Px"], max_length={"Muon_Px": 0})
+    with pytest.raises(
+        ValueError,
+        match="'max_length' parameter of iterate_root "
+        "is needed for the jagged branch 'Muon_Py'",
+    ):
+        next(iterate_root(spec, filter_name="Muon_*", max_length={"Muon_Px": 1}))
+
+
+def test_iterate_root_over_files_as_uproot_iterate(samples):
+    spec = str(samples / "sig_*.root") + ":events"
+    chunks = list(iterate_root(spec, filter_name="Muon_Px", step_size=2, max_length=3))
+    theirs = list(uproot.iterate(spec, filter_name="Muon_Px", step_size=2))
+    assert [len(c) for c in chunks] == [len(t) for t in theirs] == [2, 1, 2]
+    for mine, their in zip(chunks, theirs):
+        np.testing.assert_array_equal(mine.to_numpy(), _padded(their["Muon_Px"], 3))
+    # a global entry range over both files, and a cut that empties a chunk
+    chunks = list(
+        iterate_root(
+            spec,
+            branches=["met"],
+            step_size=2,
+            entry_start=1,
+            entry_stop=4,
+            cut="met != 30",
+        )
+    )
+    assert [c["met"].tolist() for c in chunks] == [[20.0], [40.0]]
+
+
+def test_read_root_file_and_tree_errors(samples, tmp_path):
+    one = samples / "sig_1.root"
+    with pytest.raises(FileNotFoundError, match=r"no file matches '.*bkg_\*.root'"):
+        read_root(str(samples / "bkg_*.root"), "events")
+    with pytest.raises(FileNotFoundError, match="no such file: 'missing.root'"):
+        read_root(["missing.root"], "events")
+    with pytest.raises(ValueError, match="'files' parameter of read_root names no"):
+        read_root([], "events")
+    with pytest.raises(TypeError, match="'files' parameter of read_root must be"):
+        read_root(3, "events")
+    with pytest.raises(TypeError, match="Got the item 3 instead"):
+        read_root([one, 3], "events")
+    with pytest.raises(ValueError, match="names the tree 'events' and also 'other'"):
+        read_root(f"{one}:events", "other")
+    with pytest.raises(ValueError, match="names the tree 'a' and also 'b'"):
+        read_root({str(one): "a"}, "b")
+    _write(
+        tmp_path / "other.root",
+        {"met": [1.0], "Muon_Px": [[1.0]], "Muon_Py": [[]], "weight": [1.0]},
+    )
+    with uproot.recreate(tmp_path / "two.root") as f:
+        f["a"] = {"x": np.arange(2.0)}
+        f["b"] = {"x": np.arange(2.0)}
+    with pytest.raises(
+        ValueError,
+        match=r"'tree' parameter of read_root is needed.*"
+        r"holds 2 trees \['a', 'b'\]",
+    ):
+        read_root(tmp_path / "two.root")
+    with uproot.recreate(tmp_path / "fewer.root") as f:
+        f.mktree("events", {"met": "float64"}).extend({"met": np.ones(2)})
+    with pytest.raises(
+        ValueError,
+        match=r"the files differ in their branches: tree "
+        r"'events' of '.*fewer.root' lacks \['nMuon_Px', 'Muon_Px'.*sig_1",
+    ):
+        read_root([one, tmp_path / "fewer.root"], "events")
+    # a common branch reads from both
+    assert len(read_root([one, tmp_path / "fewer.root"], "events", ["met"])) == 5
+
+
+def test_read_root_parameter_errors(samples):
+    spec = str(samples / "sig_1.root") + ":events"
+    with pytest.raises(ValueError, match="either 'branches' or 'filter_name'"):
+        read_root(spec, branches=["met"], filter_name="Muon_*")
+    with pytest.raises(ValueError, match=r"select no branch of tree 'events'.*'met'"):
+        read_root(spec, filter_name="Jet_*")
+    with pytest.raises(ValueError, match="'filter_name' parameter of read_root"):
+        read_root(spec, filter_name=3)
+    with pytest.raises(ValueError, match="'cut' parameter of read_root must be an"):
+        read_root(spec, cut=True)
+    with pytest.raises(ValueError, match="'aliases' parameter of read_root must be"):
+        read_root(spec, aliases={"x": 2})
+    with pytest.raises(ValueError, match="'entry_start' parameter of read_root"):
+        read_root(spec, entry_start=1.5)
+    with pytest.raises(ValueError, match="'counts' parameter of read_root"):
+        read_root(spec, counts="yes")
+    with pytest.raises(
+        ValueError,
+        match=r"\['pt'\] not in tree 'events'.*aliases "
+        r"\['w2'\]",
+    ):
+        read_root(spec, branches=["pt"], aliases={"w2": "weight * 2"})
+
+
+def test_read_root_names_a_branch_that_does_not_flatten(tmp_path):
+    path = tmp_path / "objects.root"
+    with uproot.recreate(path) as f:
+        f["events"] = {
+            "met": np.arange(3.0),
+            "Muon": ak.Array(
+                [
+                    [{"pt": 1.0, "eta": 2.0}],
+                    [],
+                    [{"pt": 3.0, "eta": 4.0}, {"pt": 5.0, "eta": 6.0}],
+                ]
+            ),
+            "vertex": ak.Array([{"x": 1.0, "y": 2.0}] * 3),
+        }
+    # awkward's own message ("irreducible unions", "not regular") named nothing
+    with pytest.raises(
+        ValueError,
+        match=r"branch 'Muon' of tree 'events' of .*"
+        r"records \(fields \['pt', 'eta'\]\).*'filter_name'",
+    ):
+        read_root(path, "events")
+    with pytest.raises(ValueError, match=r"branch 'vertex' .*records.*'branches'"):
+        next(iterate_root(path, branches=["vertex"]))
+    assert read_root(path, filter_name="met")["met"].tolist() == [0.0, 1.0, 2.0]
+
+
+HZZ = Path(__file__).parents[1] / "benchmarks" / "data" / "scikit-hep-testdata"
+
+
+@pytest.mark.skipif(not (HZZ / "uproot-HZZ.root").is_file(), reason="no test data")
+def test_read_root_real_files_hzz_and_zmumu():
+    """scikit-hep-testdata's files: jagged muons, and a string branch."""
+    path = HZZ / "uproot-HZZ.root"
+    df = read_root(path, filter_name="Muon_P*", max_length=2, entry_stop=500)
+    theirs = uproot.concatenate(f"{path}:events", filter_name="Muon_P*", entry_stop=500)
+    assert list(df.columns) == [f"Muon_P{c}_{i}" for c in "xyz" for i in range(2)]
+    for c in "xyz":
+        np.testing.assert_array_equal(
+            df[[f"Muon_P{c}_0", f"Muon_P{c}_1"]], _padded(theirs[f"Muon_P{c}"], 2)
+        )
+    with pytest.raises(
+        ValueError, match="branch 'Type' of tree 'events' .*not numbers"
+    ):
+        read_root(HZZ / "uproot-Zmumu.root", entry_stop=10)
+    df = read_root(HZZ / "uproot-Zmumu.root", filter_typename="double", cut="M > 80")
+    assert (df["M"] > 80).all() and "Type" not in df
 
 
 # ----------------------------------------------------------------------- HDF5

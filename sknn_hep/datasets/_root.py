@@ -296,10 +296,16 @@ def _sources(files, tree, branches, filter_name, filter_typename, aliases, owner
             first = sources[0]
             lost = [n for n in first.names if n not in source.names]
             extra = [n for n in source.names if n not in first.names]
+            diff = " and ".join(
+                f"{verb} {names}"
+                for verb, names in (("lacks", lost), ("has", extra))
+                if names
+            )
             raise ValueError(
                 f"{owner}: the files differ in their branches: {source.where} "
-                f"lacks {lost} and has {extra} more than {first.where}; choose "
-                "common ones with 'branches' or 'filter_name'."
+                f"{diff or 'orders them differently'} compared with "
+                f"{first.where}; choose common ones with 'branches' or "
+                "'filter_name'."
             )
         sources.append(source)
     if not sources:
