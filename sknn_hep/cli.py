@@ -350,24 +350,6 @@ def _write_model(model, out: Path, model_format: str) -> Path:
     return path
 
 
-def _load_model(path: str):
-    """A model file of either format, told apart by its first bytes.
-
-    A safetensors file (``sknn_hep.io.save``) starts with the 8-byte length
-    of its JSON header, then ``{``; anything else is read with joblib (which
-    unpickles: only for files you trust).
-    """
-    with open(path, "rb") as f:
-        head = f.read(9)
-    if len(head) == 9 and head[8:9] == b"{":
-        from .io import load
-
-        return load(path)
-    import joblib
-
-    return joblib.load(path)
-
-
 # -- Ctrl-C ---------------------------------------------------------------------
 class JobInterrupted(BaseException):
     """Ctrl-C during a job of several trainings: stops the job as a whole.
@@ -639,6 +621,7 @@ def _roles(args, data_arg) -> dict:
 
 
 def _evaluate(args) -> int:
+    from .apply import load_model
     from .ensemble import CrossTrainingClassifier
     from .plotting import plot_roc
 
@@ -647,7 +630,7 @@ def _evaluate(args) -> int:
     out = _output_dir(args.output, [_METRICS, "roc.png"])
     config = _roles(args, args.data)
     data = load_data(config)
-    model = _load_model(args.model)
+    model = load_model(args.model)
     if isinstance(model, CrossTrainingClassifier):
         score = model.predict_proba(data["X"], groups=data["groups"])[:, 1]
     else:
@@ -696,6 +679,76 @@ def _report(args) -> int:
     _save(
         plot_data_report(X, y, sample_weight=w, missing_values=mv), out / "report.png"
     )
+    return 0
+
+
+def _apply(args) -> int:
+    """``sknn-hep apply``: score data files with a saved model (sknn_hep.apply)."""
+    from tqdm.auto import tqdm
+
+    from .apply import _check_params, _prepare, _run, load_model
+    from .datasets._readers import PickledDataError
+
+    options = dict(
+        columns=args.columns,
+        id_columns=args.id_column,
+        event_number=args.event_number,
+        score_name=args.score_name,
+        output_format=args.format,
+        input_format=args.input_format,
+        chunk_size=args.chunk_size,
+        tree=args.tree,
+        key=args.key,
+        allow_pickle=args.allow_pickle,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    # every check before the first event is scored: a mistake is exit 2
+    if not Path(args.model).is_file():
+        raise ConfigError(f"The model file {args.model!r}: no such model file.")
+    _output_dir(args.output, [])
+    try:
+        _check_params(**options)
+        missing = [p for p in args.inputs if not Path(p).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"no such input file: {', '.join(map(repr, missing))}"
+            )
+        try:
+            model = load_model(args.model)
+        except Exception as exc:  # noqa: BLE001 - any failure: not a model file
+            raise ConfigError(
+                f"Cannot read the model file {args.model!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        plan = _prepare(model, args.inputs, args.output, **options)
+    except PickledDataError as exc:
+        raise ConfigError(f"{exc} (--allow-pickle on the command line)") from None
+    except (ValueError, OSError) as exc:
+        raise ConfigError(str(exc)) from None
+
+    done = {True: 0, False: 0}
+
+    def report(path, out, written):
+        done[written] += 1
+        if written:
+            tqdm.write(f"wrote {out}")
+        else:
+            tqdm.write(f"skipped {out} (it exists; --overwrite rewrites it)")
+
+    try:
+        _run(plan, report=report)
+    except KeyboardInterrupt:
+        if args.traceback:
+            raise
+        print(
+            f"sknn-hep apply: interrupted (Ctrl-C) after {done[True]} output(s) "
+            "written; the one being written was removed. Run the same command "
+            "again to finish: it skips the outputs that exist.",
+            file=sys.stderr,
+        )
+        return 130
+    print(f"{done[True]} written, {done[False]} skipped, in {args.output}")
     return 0
 
 
@@ -796,7 +849,98 @@ def _parser() -> argparse.ArgumentParser:
         "--output", default="output", help="output folder (default: output)"
     )
     rep.set_defaults(func=_report)
+    _apply_parser(sub, common)
     return parser
+
+
+def _apply_parser(sub, common) -> None:
+    ap = sub.add_parser(
+        "apply",
+        parents=[common],
+        help="score ROOT, Parquet, HDF5 or CSV files with a saved model",
+        description="Apply MODEL to each INPUT, chunk by chunk, writing one "
+        "output per input (the id columns and the scores, in the input's event "
+        "order) to DIR; outputs that exist are skipped.",
+    )
+    ap.add_argument(
+        "model",
+        help="model.joblib or model.safetensors (told apart by content; a joblib "
+        "file runs pickle: only files you trust)",
+    )
+    ap.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="data files: .root, .parquet/.pq, .h5/.hdf5/.hdf, .csv/.csv.gz",
+    )
+    ap.add_argument(
+        "--output", required=True, metavar="DIR", help="output folder (made if needed)"
+    )
+    ap.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="COL",
+        help="the model's input columns, in order (default: the model's "
+        "feature_names_in_)",
+    )
+    ap.add_argument(
+        "--id-column",
+        action="append",
+        metavar="COL",
+        help="a column copied to the outputs, before the scores (repeat for "
+        "several, e.g. --id-column run --id-column event)",
+    )
+    ap.add_argument(
+        "--event-number",
+        metavar="COL",
+        help="for a model cross-trained with groups: the event-number column, so "
+        "each event is scored by the clone that never saw it",
+    )
+    ap.add_argument(
+        "--score-name",
+        default="score",
+        metavar="NAME",
+        help="name (prefix) of the score column(s) (default: score)",
+    )
+    ap.add_argument(
+        "--format",
+        choices=["parquet", "root"],
+        default="parquet",
+        help="output format: parquet, or root (a friend tree of the input); "
+        "default: parquet",
+    )
+    ap.add_argument(
+        "--input-format",
+        choices=["csv", "hdf5", "parquet", "root"],
+        help="the format of every input (default: from each suffix)",
+    )
+    ap.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        default=100_000,
+        metavar="N",
+        help="events read, scored and written at a time (default: 100000)",
+    )
+    ap.add_argument(
+        "--tree",
+        metavar="NAME",
+        help="tree of the ROOT inputs (default: the file's only tree) and of ROOT "
+        "outputs (default: the input's, or 'events')",
+    )
+    ap.add_argument(
+        "--key", metavar="KEY", help="table of the HDF5 inputs (default: the only one)"
+    )
+    ap.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="read HDF5 tables holding pickled objects (runs code named in the "
+        "file: only files you trust)",
+    )
+    ap.add_argument(
+        "--overwrite", action="store_true", help="rewrite outputs that exist"
+    )
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    ap.set_defaults(func=_apply)
 
 
 def main(argv=None) -> int:
