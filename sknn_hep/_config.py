@@ -26,7 +26,20 @@ DEFAULT_CONFIG = {
         "categorical": ["PRI_jet_num"],
         "missing_value": -999.0,
         "allow_pickle": False,
+        # ROOT (read_root): several files, entries, cut, branches, jagged branches
+        "files": None,
+        "cut": None,
+        "filter_name": None,
+        "entry_start": None,
+        "entry_stop": None,
+        "max_length": None,
+        "pad_value": None,
+        "aliases": None,
+        "luminosity": None,
     },
+    # [[samples]]: signal and background ROOT samples, each with its label and
+    # weight (see _SAMPLE_KEYS); empty: the table of [data] file
+    "samples": [],
     # the recipe of sknn_hep.recipes.make_higgs_classifier (one network per
     # fold; n_members = 5 is the benchmark's seed ensemble)
     "preprocessing": {
@@ -49,6 +62,32 @@ DEFAULT_CONFIG = {
     "fast": {"n_events": 2000, "max_epochs": 4},
 }
 
+# The [data] keys of ROOT files only (passed to read_root).
+_ROOT_KEYS = (
+    "files",
+    "cut",
+    "filter_name",
+    "entry_start",
+    "entry_stop",
+    "max_length",
+    "pad_value",
+    "aliases",
+    "luminosity",
+)
+# The keys of a [[samples]] table, and those it needs.
+_SAMPLE_KEYS = (
+    "name",
+    "files",
+    "tree",
+    "label",
+    "weight",
+    "cut",
+    "cross_section",
+    "n_generated",
+    "luminosity",
+)
+_SAMPLE_NEEDS = ("name", "files", "label")
+
 # The [data] and [preprocessing] defaults for a file other than the Higgs sample:
 # no Higgs column names carry over to it.
 _FILE_DATA = {
@@ -64,6 +103,7 @@ _FILE_DATA = {
     "categorical": [],
     "missing_value": None,
     "allow_pickle": False,
+    **{key: None for key in _ROOT_KEYS},
 }
 
 # Sections whose keys are fixed; "model" takes NeuralClassifier parameters.
@@ -150,9 +190,11 @@ def merge_config(user: dict | None) -> dict:
     :class:`~sknn_hep.neural_network.NeuralClassifier`, validated here. A
     ``cross_training`` table with ``n_splits = 0`` (or ``false``) turns
     cross-training off: the model is then fitted on a stratified 75 % and
-    judged on the other 25 %. A ``[data] file`` other than ``"higgs"`` starts
-    from empty column roles (no target, weight, event number, categorical or
-    log-shift columns, NaN as the missing value) rather than the Higgs ones.
+    judged on the other 25 %. A ``[data] file`` other than ``"higgs"`` (or
+    ``[data] files``, or ``[[samples]]``) starts from empty column roles (no
+    target, weight, event number, categorical or log-shift columns, NaN as
+    the missing value) rather than the Higgs ones. ``samples`` is a list of
+    tables (``[[samples]]`` in TOML), each checked against the sample keys.
 
     Parameters
     ----------
@@ -185,7 +227,10 @@ def merge_config(user: dict | None) -> dict:
     config = copy.deepcopy(DEFAULT_CONFIG)
     user = user or {}
     data = user.get("data")
-    if isinstance(data, dict) and data.get("file", "higgs") != "higgs":
+    other = isinstance(data, dict) and (
+        data.get("file", "higgs") != "higgs" or "files" in data
+    )
+    if other or user.get("samples"):
         config["data"] = dict(_FILE_DATA)
         config["preprocessing"].update(
             physics_features=None, log_shift=[], shift="auto"
@@ -196,6 +241,16 @@ def merge_config(user: dict | None) -> dict:
                 f"Unknown table {section!r} in the config; known tables: "
                 f"{', '.join(sorted(config))}."
             )
+        if section == "samples":
+            if not isinstance(values, list) or not all(
+                isinstance(v, dict) for v in values
+            ):
+                raise ConfigError(
+                    "The 'samples' entry of the config must be a list of tables "
+                    f"([[samples]] in TOML). Got {values!r} instead."
+                )
+            config["samples"] = [dict(v) for v in values]
+            continue
         if not isinstance(values, dict):
             raise ConfigError(
                 f"The {section!r} entry of the config must be a table. "
@@ -215,8 +270,12 @@ def merge_config(user: dict | None) -> dict:
 
 def _check(config: dict) -> None:
     data = config["data"]
-    if data["file"] is None:
-        raise ConfigError("The 'file' key of [data] must name a file or 'higgs'.")
+    _check_root(config)
+    if data["file"] is None and data["files"] is None and not config["samples"]:
+        raise ConfigError(
+            "The 'file' key of [data] must name a file or 'higgs' (or set 'files', "
+            "or give [[samples]])."
+        )
     if data["format"] is not None and data["format"] not in _FORMATS:
         raise ConfigError(
             f"The 'format' key of [data] must be one of {', '.join(_FORMATS)}. "
@@ -359,6 +418,208 @@ def _check_types(config: dict) -> None:
         )
 
 
+def _is_names(value) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+
+
+def _check_int_table(value, where: str, example: str) -> None:
+    """An int >= 1, or a table of name = int >= 1 (``max_length``)."""
+    if _is_int(value, 1):
+        return
+    if (
+        isinstance(value, dict)
+        and value
+        and all(isinstance(k, str) and _is_int(v, 1) for k, v in value.items())
+    ):
+        return
+    raise ConfigError(
+        f"The 'max_length' key of {where} must be an int >= 1 (columns per jagged "
+        f"branch) or a table of branch = int >= 1, e.g. {example}. "
+        f"Got {value!r} instead."
+    )
+
+
+def _check_root(config: dict) -> None:
+    """The ROOT keys of [data] and the [[samples]] tables."""
+    data = config["data"]
+    if data["files"] is not None:
+        if not _is_names(data["files"]) or not data["files"]:
+            raise ConfigError(
+                "The 'files' key of [data] must be a list of ROOT files or globs, "
+                f'e.g. ["sig_*.root"]. Got {data["files"]!r} instead.'
+            )
+        if data["file"] is not None:
+            raise ConfigError(
+                "Set either 'file' or 'files' in [data], not both. Got file = "
+                f"{data['file']!r} and files = {data['files']!r}."
+            )
+        data["files"] = list(data["files"])
+    for key in ("cut",):
+        if data[key] is not None and not isinstance(data[key], str):
+            raise ConfigError(
+                f"The {key!r} key of [data] must be an uproot expression (a "
+                f'string, e.g. "nMuon >= 2"). Got {data[key]!r} instead.'
+            )
+    name_filter = data["filter_name"]
+    if name_filter is not None:
+        if not (isinstance(name_filter, str) or _is_names(name_filter)):
+            raise ConfigError(
+                "The 'filter_name' key of [data] must be a branch name or glob, or "
+                f'a list of them, e.g. ["Muon_*"]. Got {name_filter!r} instead.'
+            )
+        if data["features"] is not None:
+            raise ConfigError(
+                "Set either 'features' or 'filter_name' in [data]: 'filter_name' "
+                "selects the branches that become features when 'features' is "
+                "left out."
+            )
+    for key in ("entry_start", "entry_stop"):
+        if data[key] is not None and not _is_int(data[key], -(2**62)):
+            raise ConfigError(
+                f"The {key!r} key of [data] must be an int (an entry number; "
+                f"negative counts from the end). Got {data[key]!r} instead."
+            )
+    if data["max_length"] is not None:
+        _check_int_table(
+            data["max_length"],
+            "[data]",
+            "max_length = 4 or max_length = {Jet_pt = 4, Muon_pt = 2}",
+        )
+    if data["pad_value"] is not None and not _is_number(data["pad_value"]):
+        raise ConfigError(
+            "The 'pad_value' key of [data] must be a number (the value of the "
+            "padding slots of jagged branches), or left out for the missing "
+            f"value. Got {data['pad_value']!r} instead."
+        )
+    aliases = data["aliases"]
+    if aliases is not None and not (
+        isinstance(aliases, dict) and all(isinstance(v, str) for v in aliases.values())
+    ):
+        raise ConfigError(
+            "The 'aliases' key of [data] must be a table of name = uproot "
+            'expression, e.g. {pt = "sqrt(px**2 + py**2)"}. '
+            f"Got {aliases!r} instead."
+        )
+    if data["luminosity"] is not None and not _is_positive(data["luminosity"]):
+        raise ConfigError(
+            "The 'luminosity' key of [data] must be a number > 0 (in the inverse "
+            f"unit of the cross-sections). Got {data['luminosity']!r} instead."
+        )
+    if config["samples"]:
+        _check_samples(config)
+
+
+def _is_positive(value) -> bool:
+    return _is_number(value) and value > 0
+
+
+def _check_samples(config: dict) -> None:
+    data, samples = config["data"], config["samples"]
+    for key in ("file", "files", "target", "weight"):
+        if data[key] is not None:
+            comes = {
+                "file": "the files",
+                "files": "the files",
+                "target": "the label",
+                "weight": "the weight",
+            }[key]
+            raise ConfigError(
+                f"With [[samples]], {comes} of each sample are set in its table; "
+                f"leave {key!r} out of [data]. Got {key} = {data[key]!r}."
+            )
+    if data["format"] not in (None, "root"):
+        raise ConfigError(
+            f"[[samples]] are ROOT files; the 'format' key of [data] is "
+            f"{data['format']!r}."
+        )
+    names = []
+    for i, sample in enumerate(samples):
+        where = f"sample {sample.get('name', i + 1)!r}"
+        for key in sample:
+            if key not in _SAMPLE_KEYS:
+                raise ConfigError(
+                    f"Unknown key {key!r} in the [[samples]] table of {where}; "
+                    f"known keys: {', '.join(_SAMPLE_KEYS)}."
+                )
+        for key in _SAMPLE_NEEDS:
+            if key not in sample:
+                raise ConfigError(
+                    f"The [[samples]] table of {where} needs {key!r} (each "
+                    f"sample needs {', '.join(_SAMPLE_NEEDS)})."
+                )
+        if not isinstance(sample["name"], str):
+            raise ConfigError(
+                f"The 'name' key of [[samples]] must be a string. "
+                f"Got {sample['name']!r} instead."
+            )
+        if sample["name"] in names:
+            raise ConfigError(f"Two [[samples]] are named {sample['name']!r}.")
+        names.append(sample["name"])
+        files = sample["files"]
+        if isinstance(files, str):
+            sample["files"] = files = [files]
+        if not _is_names(files) or not files:
+            raise ConfigError(
+                f"The 'files' key of {where} must be a list of ROOT files or "
+                f'globs, e.g. ["sig_*.root"]. Got {files!r} instead.'
+            )
+        label = sample["label"]
+        if not (isinstance(label, str) or _is_int(label, -(2**62))):
+            raise ConfigError(
+                f"The 'label' key of {where} must be an int (1 signal, 0 "
+                f"background) or a string (with 'signal' in [data]). "
+                f"Got {label!r} instead."
+            )
+        for key in ("tree", "weight", "cut"):
+            if sample.get(key) is not None and not isinstance(sample[key], str):
+                what = "a tree name" if key == "tree" else "an uproot expression"
+                raise ConfigError(
+                    f"The {key!r} key of {where} must be {what} (a string). "
+                    f"Got {sample[key]!r} instead."
+                )
+        for key in ("cross_section", "n_generated", "luminosity"):
+            if key in sample and not _is_positive(sample[key]):
+                raise ConfigError(
+                    f"The {key!r} key of {where} must be a number > 0. "
+                    f"Got {sample[key]!r} instead."
+                )
+        if "cross_section" not in sample:
+            extra = [k for k in ("n_generated", "luminosity") if k in sample]
+            if extra:
+                raise ConfigError(
+                    f"{where} gives {' and '.join(map(repr, extra))} without "
+                    "'cross_section'; the normalisation cross_section * "
+                    "luminosity / n_generated needs all three."
+                )
+            continue
+        sample.setdefault("luminosity", data["luminosity"])
+        lacking = [k for k in ("n_generated", "luminosity") if sample.get(k) is None]
+        if lacking:
+            raise ConfigError(
+                f"The cross-section of {where} needs {' and '.join(lacking)} "
+                "(its weight is scaled by cross_section * luminosity / "
+                "n_generated; luminosity may be set once in [data])."
+            )
+    labels = {s["label"] for s in samples}
+    if len(labels) < 2:
+        raise ConfigError(
+            f"The [[samples]] all have the label {next(iter(labels))!r}; a "
+            "classifier needs signal and background samples."
+        )
+    signal = data["signal"]
+    if signal is None and not labels <= {0, 1}:
+        raise ConfigError(
+            f"The labels of the [[samples]] are {sorted(map(repr, labels))}: use "
+            "1 (signal) and 0 (background), or set 'signal' in [data] to the "
+            "signal label."
+        )
+    if signal is not None and signal not in labels:
+        raise ConfigError(
+            f"The 'signal' key of [data] is {signal!r}, which is not the label of "
+            f"a sample; the labels: {', '.join(sorted(map(repr, labels)))}."
+        )
+
+
 def _check_model(model: dict) -> None:
     """The [model] table: known NeuralClassifier parameters of valid values."""
     from .neural_network import NeuralClassifier
@@ -388,18 +649,86 @@ def _check_model(model: dict) -> None:
 def data_format(config: dict) -> str:
     """The reader to use: ``[data] format`` or the file's suffix.
 
+    ``files`` and ``[[samples]]`` are ROOT files; a ROOT file may name its
+    tree after a colon (``"events.root:Events"``).
+
     Examples
     --------
     >>> data_format({"data": {"file": "events.root", "format": None}})
+    'root'
+    >>> data_format({"data": {"file": "sig_*.root:Events", "format": None}})
     'root'
     """
     data = config["data"]
     if data["format"] is not None:
         return data["format"]
+    if data.get("files") is not None or config.get("samples"):
+        return "root"
     suffix = Path(data["file"]).suffix.lower()
+    if suffix.startswith(".root:"):
+        suffix = ".root"
     if suffix not in _SUFFIXES:
         raise ConfigError(
             f"Cannot tell the format of {data['file']!r} from its suffix; set "
             f"'format' in [data] to one of {', '.join(_FORMATS)}."
         )
     return _SUFFIXES[suffix]
+
+
+def root_options(config: dict) -> dict:
+    """The arguments of :func:`~sknn_hep.datasets.read_root` from ``[data]``.
+
+    Only the branches the run uses are read: with ``features`` set, those
+    named there and by ``target``, ``weight`` and ``event_number``, where a
+    padded column (``Muon_pt_0``, ``Muon_pt_mask_0``, ``Muon_pt_count``) or
+    a jagged branch's own name (``Muon_pt``: all its columns) reads the
+    branch ``Muon_pt``; without ``features``, those of ``filter_name`` (all
+    by default) and the named roles. Padding slots hold ``pad_value``, by
+    default the ``missing_value`` (NaN when unset), so the missing-value
+    encoding treats an absent object as missing.
+
+    Examples
+    --------
+    >>> config = merge_config({"data": {"file": "ev.root", "target": "y",
+    ...     "features": ["met", "Muon_pt", "Jet_pt_0"], "max_length": 2}})
+    >>> options = root_options(config)
+    >>> options["filter_name"]
+    ['Jet_pt', 'Jet_pt_0', 'Muon_pt', 'met', 'y']
+    >>> options["max_length"], options["pad_value"], options["counts"]
+    (2, nan, True)
+    """
+    import math
+    import re
+
+    data = config["data"]
+    roles = [data[k] for k in ("target", "weight", "event_number") if data[k]]
+    if data["features"] is not None:
+        wanted = set()
+        for name in [*data["features"], *roles]:
+            wanted.add(name)
+            match = re.fullmatch(r"(.+?)(?:_mask)?_\d+|(.+)_count", name)
+            if match:
+                wanted.add(match.group(1) or match.group(2))
+        filter_name = sorted(wanted)
+    elif data["filter_name"] is not None:
+        given = data["filter_name"]
+        filter_name = [given] if isinstance(given, str) else list(given)
+        filter_name += [r for r in roles if r not in filter_name]
+    else:
+        filter_name = None
+    pad = data["pad_value"]
+    if pad is None:
+        pad = math.nan if data["missing_value"] is None else data["missing_value"]
+    masks = any("_mask_" in f for f in data["features"] or [])
+    return {
+        "tree": data["tree"],
+        "filter_name": filter_name,
+        "cut": data["cut"],
+        "aliases": data["aliases"],
+        "entry_start": data["entry_start"],
+        "entry_stop": data["entry_stop"],
+        "max_length": data["max_length"],
+        "pad_value": pad,
+        "mask": masks,
+        "counts": True,
+    }

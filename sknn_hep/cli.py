@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -29,7 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._config import ConfigError, data_format, merge_config, read_config_file
+from ._config import (
+    _ROOT_KEYS,
+    ConfigError,
+    data_format,
+    merge_config,
+    read_config_file,
+    root_options,
+)
 
 _ROLES = "roles.json"
 _METRICS = "metrics.json"
@@ -40,33 +48,35 @@ _FIT_FIGURES = ("roc.png", "overtraining.png", "history.png")
 
 # -- data ---------------------------------------------------------------------
 def _read_table(config: dict):
-    """The whole table named by ``[data]``, as a DataFrame."""
+    """The whole table named by ``[data]`` (or ``[[samples]]``), as a DataFrame."""
     import pandas as pd
 
-    from .datasets import load_higgs_challenge, read_hdf5, read_root
+    from .datasets import load_higgs_challenge, read_hdf5
     from .datasets._readers import PickledDataError
 
     data = config["data"]
+    if config["samples"]:
+        return _read_root_table(config)
     if data["file"] == "higgs":
         return load_higgs_challenge().frame
-    path = Path(data["file"])
-    if not path.is_file():
-        raise ConfigError(f"The data file {str(path)!r} does not exist.")
     fmt = data_format(config)
-    for key, owner in (("key", "hdf5"), ("tree", "root")):
+    shown = _data_source(config)
+    root_keys = [k for k in _ROOT_KEYS if k != "luminosity"]
+    for key, owner in (("key", "hdf5"), *((k, "root") for k in ("tree", *root_keys))):
         if data[key] is not None and fmt != owner:
             raise ConfigError(
-                f"The {key!r} key of [data] is for {owner} files; {str(path)!r} is "
+                f"The {key!r} key of [data] is for {owner} files; {shown} is "
                 f"read as {fmt}."
             )
+    if fmt == "root":
+        return _read_root_table(config)
+    path = Path(data["file"])
+    if not path.is_file():
+        raise ConfigError(f"The data file {shown} does not exist.")
     try:
         if fmt == "csv":
             return pd.read_csv(path)
-        if fmt == "hdf5":
-            return read_hdf5(path, data["key"], allow_pickle=data["allow_pickle"])
-        if data["tree"] is None:
-            raise ConfigError("Reading a ROOT file needs 'tree' in [data].")
-        return read_root(path, data["tree"])
+        return read_hdf5(path, data["key"], allow_pickle=data["allow_pickle"])
     except PickledDataError as exc:
         raise ConfigError(
             f"Cannot read {str(path)!r}: {exc} (set allow_pickle = true in [data] "
@@ -74,6 +84,59 @@ def _read_table(config: dict):
         ) from None
     except (ValueError, KeyError, OSError) as exc:
         raise ConfigError(f"Cannot read {str(path)!r} as {fmt}: {exc}") from None
+
+
+def _data_source(config: dict) -> str:
+    """The data of ``[data]`` (or ``[[samples]]``) as named in messages."""
+    if config["samples"]:
+        return "the [[samples]]"
+    files = config["data"]["files"]
+    if files is not None:
+        return repr(files[0]) if len(files) == 1 else f"the files {files!r}"
+    return repr(str(config["data"]["file"]))
+
+
+def _read_root_table(config: dict):
+    """The ROOT table of ``[data]`` or ``[[samples]]``, only the columns used.
+
+    Every jagged branch read needs its ``max_length`` (so that the files of
+    a later ``evaluate`` give the same columns); the count columns
+    ``<branch>_count`` are kept where ``features`` names them.
+    """
+    from .datasets import read_root
+    from .datasets._samples import read_samples
+
+    data = config["data"]
+    options = root_options(config)
+    try:
+        if config["samples"]:
+            frame = read_samples(config["samples"], **options)
+        else:
+            files = data["files"] if data["files"] is not None else data["file"]
+            frame = read_root(files, **options)
+    except (ValueError, KeyError, OSError) as exc:
+        raise ConfigError(
+            f"Cannot read {_data_source(config)} as root: {exc}"
+        ) from None
+    columns = list(frame.columns)
+    jagged = [
+        c[: -len("_count")]
+        for i, c in enumerate(columns)
+        if c.endswith("_count") and columns[i + 1 : i + 2] == [f"{c[:-6]}_0"]
+    ]
+    length = data["max_length"]
+    unset = [
+        b for b in jagged if not isinstance(length, int) and b not in (length or {})
+    ]
+    if unset:
+        raise ConfigError(
+            f"The branches {unset} are jagged (a list per event): set "
+            "'max_length' in [data] (e.g. max_length = 4, or a table per branch) "
+            "so that every file gives them the same columns."
+        )
+    named = set(data["features"] or [])
+    drop = [f"{b}_count" for b in jagged if f"{b}_count" not in named]
+    return frame.drop(columns=drop)
 
 
 def load_data(config: dict, n_events=None, need_target=True) -> dict:
@@ -106,7 +169,8 @@ def load_data(config: dict, n_events=None, need_target=True) -> dict:
     import pandas as pd
 
     roles = config["data"]
-    if roles["target"] is None and need_target:
+    samples = bool(config["samples"])
+    if roles["target"] is None and need_target and not samples:
         raise ConfigError("Set 'target' in [data] to the column of the class labels.")
     frame = _read_table(config)
     if n_events is not None and n_events < len(frame):
@@ -115,15 +179,33 @@ def load_data(config: dict, n_events=None, need_target=True) -> dict:
         rows = np.random.default_rng(0).choice(len(frame), n_events, replace=False)
         frame = frame.iloc[np.sort(rows)]
     target, weight, event = roles["target"], roles["weight"], roles["event_number"]
+    if samples:  # the columns read_samples adds
+        target, weight = "label", "weight" if "weight" in frame.columns else None
     named = [c for c in (target, weight, event) if c is not None]
     features = roles["features"]
     if features is None:
         features = [c for c in frame.columns if c not in named]
+    else:  # a jagged branch's name stands for all its columns
+        features = [
+            column
+            for name in features
+            for column in (
+                [name]
+                if name in frame.columns
+                else [
+                    c
+                    for c in frame.columns
+                    if re.fullmatch(rf"{re.escape(name)}_\d+", c)
+                ]
+                or [name]
+            )
+        ]
     missing = [c for c in [*named, *features] if c not in frame.columns]
     if missing:
         raise ConfigError(
             f"Column(s) {', '.join(map(repr, missing))} named in [data] are not in "
-            f"{roles['file']!r}; its columns: {', '.join(map(str, frame.columns))}."
+            f"{_data_source(config)}; its columns: "
+            f"{', '.join(map(str, frame.columns))}."
         )
     y = None
     if target is not None:
@@ -152,7 +234,7 @@ def load_data(config: dict, n_events=None, need_target=True) -> dict:
         "y": y,
         "w": None if weight is None else frame[weight].to_numpy(np.float64),
         "groups": None if event is None else frame[event].to_numpy(),
-        "higgs": roles["file"] == "higgs",
+        "higgs": roles["file"] == "higgs" and not samples,
     }
 
 
@@ -606,6 +688,7 @@ def _roles(args, data_arg) -> dict:
         if not isinstance(user["data"], dict):
             raise ConfigError("The 'data' entry of the config must be a table.")
         user["data"]["file"] = data_arg
+        user["data"].pop("files", None)  # DATA replaces the training files
         return merge_config(user)
     roles_path = Path(args.model).parent / _ROLES if hasattr(args, "model") else None
     if roles_path is not None:
@@ -617,6 +700,7 @@ def _roles(args, data_arg) -> dict:
     else:
         data = {}
     data["file"] = data_arg
+    data.pop("files", None)
     return merge_config({"data": data})
 
 

@@ -594,3 +594,239 @@ def test_hdf5_pickle_opt_in(tmp_path, capsys):
     assert "allow_pickle = true in [data]" in err
     config.write_text(config.read_text() + "allow_pickle = true\n")
     assert main(args) == 0
+
+
+# ------------------------------------------------------------ ROOT in [data]
+def _root_events(path, n, seed, signal):
+    """``n`` events: met, jagged Muon_Px/Muon_Py, genWeight, event, y."""
+    uproot = pytest.importorskip("uproot")
+    ak = pytest.importorskip("awkward")
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, 4, n)
+    px = ak.unflatten(rng.normal(2.0 * signal, 1.0, counts.sum()), counts)
+    py = ak.unflatten(rng.normal(0.0, 1.0, counts.sum()), counts)
+    columns = {
+        "met": rng.exponential(10.0 + 20.0 * signal, n),
+        "Muon_Px": px,
+        "Muon_Py": py,
+        "genWeight": rng.uniform(0.5, 1.5, n),
+        "event": np.arange(n) + 1000 * seed,
+        "y": np.full(n, signal, dtype=np.int32),
+    }
+    types = {k: "var * float64" if k.startswith("Muon") else v.dtype
+             for k, v in columns.items()}  # fmt: skip
+    with uproot.recreate(path) as f:
+        f.mktree("events", types).extend(columns)
+    return columns
+
+
+def test_root_data_reads_used_branches_expands_jagged_features(tmp_path):
+    from sknn_hep._config import merge_config
+    from sknn_hep.cli import load_data
+
+    ak = pytest.importorskip("awkward")
+    parts = [_root_events(tmp_path / f"ev_{i}.root", 20, i, i) for i in range(2)]
+    data = {
+        "file": str(tmp_path / "ev_*.root"),
+        "tree": "events",
+        "target": "y",
+        "event_number": "event",
+        "features": ["met", "Muon_Px", "Muon_Py_0", "Muon_Px_count"],
+        "max_length": {"Muon_Px": 2, "Muon_Py": 1},
+        "cut": "met > 5",
+        "entry_start": 3,
+    }
+    d = load_data(merge_config({"data": data}))
+    X = d["X"]
+    assert list(X.columns) == [
+        "met", "Muon_Px_0", "Muon_Px_1", "Muon_Py_0", "Muon_Px_count"
+    ]  # fmt: skip
+    met = np.concatenate([p["met"] for p in parts])[3:]
+    keep = met > 5
+    np.testing.assert_array_equal(X["met"], met[keep])
+    px = ak.concatenate([p["Muon_Px"] for p in parts])[3:][keep]
+    np.testing.assert_array_equal(X["Muon_Px_count"], ak.num(px))
+    # padding is the missing value: NaN by default
+    first = ak.to_numpy(ak.fill_none(ak.pad_none(px, 2, clip=True), np.nan))
+    np.testing.assert_array_equal(X[["Muon_Px_0", "Muon_Px_1"]], first)
+    np.testing.assert_array_equal(
+        d["y"], np.concatenate([p["y"] for p in parts])[3:][keep]
+    )
+    # the same through a list of files with a 'file:tree' each, and a pad_value
+    data.pop("file")
+    data.pop("tree")
+    data["files"] = [f"{tmp_path / f'ev_{i}.root'}:events" for i in range(2)]
+    data["pad_value"] = -1.0
+    d2 = load_data(merge_config({"data": data}))
+    np.testing.assert_array_equal(
+        d2["X"]["Muon_Px_1"], np.nan_to_num(X["Muon_Px_1"], nan=-1.0)
+    )
+
+
+def test_root_data_filter_name_and_aliases(tmp_path):
+    from sknn_hep._config import merge_config
+    from sknn_hep.cli import load_data
+
+    _root_events(tmp_path / "ev.root", 30, 0, 1)
+    data = {
+        "file": str(tmp_path / "ev.root"),
+        "target": "y",
+        "weight": "genWeight",
+        "filter_name": ["Muon_*"],
+        "aliases": {"met2": "met * 2"},
+        "max_length": 1,
+    }
+    X = load_data(merge_config({"data": data}))["X"]
+    # the filtered branches and the aliases are the features; the roles not
+    assert list(X.columns) == ["Muon_Px_0", "Muon_Py_0", "met2"]
+
+
+def test_root_data_jagged_needs_max_length(tmp_path, capsys):
+    _root_events(tmp_path / "ev.root", 10, 0, 1)
+    config = tmp_path / "run.toml"
+    config.write_text('[data]\ntarget = "y"\nfeatures = ["met", "Muon_Px"]\n')
+    assert main(["report", str(tmp_path / "ev.root"), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "The branches ['Muon_Px'] are jagged" in err and "max_length" in err
+    # a branch that is not in the file is named, with the file's columns
+    config.write_text('[data]\ntarget = "y"\nfeatures = ["MET"]\nmax_length = 2\n')
+    assert main(["report", str(tmp_path / "ev.root"), "--config", str(config)]) == 2
+    assert "Column(s) 'MET' named in [data] are not in" in capsys.readouterr().err
+
+
+SAMPLES_TOML = """
+[data]
+tree = "events"
+features = ["met", "Muon_Px"]
+max_length = 2
+luminosity = 139e3
+
+[[samples]]
+name = "ggH"
+files = ["{tmp}/sig_*.root"]
+label = 1
+weight = "genWeight * 0.5"
+
+[[samples]]
+name = "ttbar"
+files = "{tmp}/tt.root"
+label = 0
+cross_section = 831.8
+n_generated = 1e6
+cut = "met < 40"
+"""
+
+
+def test_samples_build_one_table_with_labels_and_weights(tmp_path, capsys):
+    from sknn_hep._config import merge_config, read_config_file
+    from sknn_hep.cli import load_data
+
+    sig = [_root_events(tmp_path / f"sig_{i}.root", 15, i, 1) for i in range(2)]
+    tt = _root_events(tmp_path / "tt.root", 40, 5, 0)
+    config = tmp_path / "run.toml"
+    config.write_text(SAMPLES_TOML.format(tmp=tmp_path.as_posix()))
+    d = load_data(merge_config(read_config_file(config)))
+    keep = tt["met"] < 40
+    n_sig = 30
+    assert len(d["y"]) == n_sig + keep.sum()
+    np.testing.assert_array_equal(d["y"], [1] * n_sig + [0] * int(keep.sum()))
+    gen = np.concatenate([s["genWeight"] for s in sig])
+    # signal: the weight expression; ttbar: 831.8 pb * 139e3 pb^-1 / 1e6
+    np.testing.assert_allclose(d["w"][:n_sig], gen * 0.5)
+    np.testing.assert_allclose(d["w"][n_sig:], 831.8 * 139e3 / 1e6)
+    assert d["w"][n_sig:].sum() == pytest.approx(115.6202 * keep.sum())
+    assert list(d["X"].columns) == ["met", "Muon_Px_0", "Muon_Px_1"]
+    # and a quick training on them
+    text = config.read_text() + (
+        "\n[model]\nn_layers = 1\nn_units = 4\nmax_epochs = 2\nverbose = 0\n"
+        "random_state = 0\n\n[cross_training]\nn_splits = 0\n"
+    )
+    config.write_text(text)
+    assert main(["fit", str(config), "--output", str(tmp_path / "out")]) == 0
+    assert (
+        f"{len(d['y'])} events, {n_sig} signal, 3 features" in capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ("[data]\nfiles = 'a.root'\n", "The 'files' key of [data] must be a list"),
+        ("[data]\nfile = 'a.root'\nfiles = ['b.root']\n", "either 'file' or 'files'"),
+        ("[data]\nfile = 'a.root'\ncut = 3\n", "'cut' key of [data] must be an uproot"),
+        ("[data]\nfile = 'a.root'\nmax_length = 0\n", "'max_length' key of [data]"),
+        ("[data]\nfile = 'a.root'\nmax_length = {x = 'a'}\n", "'max_length' key"),
+        ("[data]\nfile = 'a.root'\nentry_stop = 2.5\n", "'entry_stop' key of [data]"),
+        ("[data]\nfile = 'a.root'\nfilter_name = 3\n", "'filter_name' key of [data]"),
+        (
+            "[data]\nfile = 'a.root'\nfilter_name = 'x*'\nfeatures = ['a']\n",
+            "Set either 'features' or 'filter_name'",
+        ),
+        ("[data]\nfile = 'a.root'\naliases = {a = 1}\n", "'aliases' key of [data]"),
+        ("[data]\nfile = 'a.root'\npad_value = 'x'\n", "'pad_value' key of [data]"),
+        (
+            "[data]\nfile = 'a.csv'\ntarget = 'y'\ncut = 'x > 1'\n",
+            "'cut' key of [data] is for root",
+        ),
+        ("samples = 3\n", "'samples' entry of the config must be a list of tables"),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['a.root']\n",
+            "sample 's' needs 'label'",
+        ),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['a.root']\nlabel = 1\nxsec = 2\n",
+            "Unknown key 'xsec' in the [[samples]] table of sample 's'",
+        ),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['a.root']\nlabel = 1\n"
+            "cross_section = 2.0\n",
+            "The cross-section of sample 's' needs n_generated and luminosity",
+        ),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['a.root']\nlabel = 1\n"
+            "n_generated = 10\n",
+            "sample 's' gives 'n_generated' without 'cross_section'",
+        ),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['a.root']\nlabel = 1\n"
+            "cross_section = -2.0\n",
+            "'cross_section' key of sample 's' must be a number > 0",
+        ),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['a.root']\nlabel = 1\n"
+            "[[samples]]\nname = 'b'\nfiles = ['b.root']\nlabel = 1\n",
+            "all have the label 1",
+        ),
+        (
+            "[data]\ntarget = 'y'\n[[samples]]\nname = 's'\nfiles = ['a.root']\n"
+            "label = 1\n",
+            "the label of each sample are set in its table; leave 'target' out",
+        ),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['a.root']\nlabel = 2\n"
+            "[[samples]]\nname = 'b'\nfiles = ['b.root']\nlabel = 0\n",
+            "use 1 (signal) and 0 (background)",
+        ),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['{tmp}/ev.root']\nlabel = 1\n"
+            "weight = 'genWeight2 * 0.5'\n"
+            "[[samples]]\nname = 'b'\nfiles = ['b.root']\nlabel = 0\n",
+            "sample 's': the 'weight' = 'genWeight2 * 0.5' uses 'genWeight2', "
+            "which is not a branch of tree 'events'",
+        ),
+        (
+            "[[samples]]\nname = 's'\nfiles = ['nowhere_*.root']\nlabel = 1\n"
+            "[[samples]]\nname = 'b'\nfiles = ['b.root']\nlabel = 0\n",
+            "Cannot read the [[samples]] as root: sample 's': read_root: no file "
+            "matches 'nowhere_*.root'",
+        ),
+    ],
+)
+def test_root_config_errors(tmp_path, capsys, extra, message):
+    _root_events(tmp_path / "ev.root", 5, 0, 1)
+    config = tmp_path / "bad.toml"
+    config.write_text(extra.replace("{tmp}", tmp_path.as_posix()))
+    assert main(["fit", str(config), "--output", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert "Traceback" not in err and err.count("\n") == 1

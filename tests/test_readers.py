@@ -411,6 +411,22 @@ def test_read_root_file_and_tree_errors(samples, tmp_path):
 
 def test_read_root_parameter_errors(samples):
     spec = str(samples / "sig_1.root") + ":events"
+    # the names of cut and aliases are checked before any entry is read
+    with pytest.raises(
+        ValueError,
+        match=r"'cut' parameter of read_root: cut = "
+        r"'nMuon > 1' uses 'nMuon', which is not a branch of tree "
+        r"'events'.*'Muon_Px'",
+    ):
+        read_root(spec, cut="nMuon > 1")
+    with pytest.raises(
+        ValueError,
+        match=r"'aliases' parameter of iterate_root: "
+        r"aliases\['HT'\] = 'total\(met\)' uses 'total'",
+    ):
+        iterate_root(spec, aliases={"HT": "total(met)"})
+    with pytest.raises(ValueError, match=r"cut = 'met >' is not a valid expression"):
+        read_root(spec, cut="met >")
     with pytest.raises(ValueError, match="either 'branches' or 'filter_name'"):
         read_root(spec, branches=["met"], filter_name="Muon_*")
     with pytest.raises(ValueError, match=r"select no branch of tree 'events'.*'met'"):

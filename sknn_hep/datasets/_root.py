@@ -250,6 +250,33 @@ def _branch_names(obj, branches, filter_name, filter_typename, aliases, where, o
     return list(branches)
 
 
+def _check_expressions(obj, cut, aliases, where, owner):
+    """Every name in ``cut`` and ``aliases`` is a branch, alias or function."""
+    from uproot.language.python import python_language
+
+    aliases = aliases or {}
+    keys = set(obj.keys()) | set(aliases)
+    checks = [(f"aliases[{k!r}]", "aliases", v) for k, v in aliases.items()]
+    if cut is not None:
+        checks.append(("cut", "cut", cut))
+    for shown, parameter, expression in checks:
+        try:
+            python_language.free_symbols(expression, keys, list(aliases), "", where)
+        except (KeyError, SyntaxError) as exc:
+            name = getattr(exc, "key", None)
+            why = (
+                f"uses {name!r}, which is not a branch of {where}, an alias or a "
+                "function of uproot's expressions"
+                if name is not None
+                else f"is not a valid expression ({str(exc).splitlines()[0]})"
+            )
+            raise ValueError(
+                f"The {parameter!r} parameter of {owner}: {shown} = "
+                f"{expression!r} {why}; the branches are "
+                f"{_listing(_top_keys(obj, None, None))}."
+            ) from None
+
+
 class _Source:
     """One tree of one file: where it is, its entries, the names to read."""
 
@@ -260,7 +287,7 @@ class _Source:
         self.rntuple = _is_rntuple(obj)
 
 
-def _sources(files, tree, branches, filter_name, filter_typename, aliases, owner):
+def _sources(files, tree, branches, filter_name, filter_typename, aliases, cut, owner):
     """Resolve and open every file once: its tree, entries and branch names."""
     uproot = _import("uproot", "root", owner)
     _import("awkward", "root", owner)
@@ -290,6 +317,7 @@ def _sources(files, tree, branches, filter_name, filter_typename, aliases, owner
             names = _branch_names(
                 obj, branches, filter_name, filter_typename, aliases, where, owner
             )
+            _check_expressions(obj, cut, aliases, where, owner)
             source = _Source(path, name or obj.object_path.lstrip("/"), obj, names)
             source.where = where
         if sources and source.names != sources[0].names:
@@ -610,7 +638,14 @@ def _check_all(owner, files, tree, branches, kw):
     filter_name = _check_filter(kw["filter_name"], "filter_name", owner)
     filter_typename = _check_filter(kw["filter_typename"], "filter_typename", owner)
     sources = _sources(
-        files, tree, branches, filter_name, filter_typename, kw["aliases"], owner
+        files,
+        tree,
+        branches,
+        filter_name,
+        filter_typename,
+        kw["aliases"],
+        kw["cut"],
+        owner,
     )
     ranges = _entry_ranges(sources, kw["entry_start"], kw["entry_stop"], owner)
     return sources, ranges, max_length
