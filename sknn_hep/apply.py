@@ -414,10 +414,11 @@ class _ParquetSink:
             try:
                 table = table.cast(self.schema)
             except (pa.ArrowInvalid, ValueError) as exc:
+                first = ", ".join(f"{f.name}: {f.type}" for f in self.schema)
                 raise ValueError(
-                    f"{_OWNER}: a column changed type between chunks and cannot be "
-                    f"converted back ({exc}); schema of the first chunk: "
-                    f"{self.schema}."
+                    f"{_OWNER}: a column changed type between chunks (e.g. "
+                    "integers, then a missing value in a CSV file) and cannot be "
+                    f"converted back ({exc}); the first chunk's types: {first}."
                 ) from None
         self.writer.write_table(table)
 
@@ -451,12 +452,18 @@ class _RootSink:
                 types[name] = dtype
             self.file.mktree(self.tree, types)
             self.branches = types
-        self.file[self.tree].extend(
-            {
-                name: np.ascontiguousarray(values, dtype=self.branches[name])
-                for name, values in columns.items()
-            }
-        )
+        arrays = {}
+        for name, values in columns.items():
+            values = np.asarray(values)
+            dtype = self.branches[name]
+            if len(values) and not np.can_cast(values.dtype, dtype, "safe"):
+                raise ValueError(
+                    f"{_OWNER}: the column {name!r} changed type between chunks, "
+                    f"from {dtype} to {values.dtype} (e.g. integers, then a missing "
+                    "value in a CSV file), which its ROOT branch cannot hold."
+                )
+            arrays[name] = np.ascontiguousarray(values, dtype=dtype)
+        self.file[self.tree].extend(arrays)
 
     def close(self):
         if self.file is not None:
@@ -677,8 +684,12 @@ def apply_model(
         The folder of the outputs (made if needed). The output of
         ``dir/name.root`` is ``output_dir/name.parquet`` (or ``.root``).
     columns : list of str or None, default=None
-        The columns the model reads, in its order. ``None``: the model's
-        ``feature_names_in_`` (set when it was fitted on a DataFrame).
+        The input columns the model reads, one per feature, in the model's
+        order. ``None``: the model's ``feature_names_in_`` (set when it was
+        fitted on a DataFrame). Columns named otherwise than the model's
+        features are given to it under the features' names (for files whose
+        branches are named differently); their number must be the model's
+        ``n_features_in_``.
     id_columns : str, list of str or None, default=None
         Columns copied from each input to its output, in front of the scores
         (e.g. run and event numbers), to join the two by value. ``None``:
@@ -850,15 +861,24 @@ def _prepare(model, inputs, output_dir, **options) -> dict:
         )
     check_is_fitted(model)
     columns = _column_list(o["columns"], "columns")
+    names = getattr(model, "feature_names_in_", None)
+    features = None if names is None else [str(c) for c in names]
     if columns is None:
-        names = getattr(model, "feature_names_in_", None)
-        if names is None:
+        if features is None:
             raise ValueError(
                 f"{_OWNER}: {type(model).__name__} was fitted without column names "
                 "(no feature_names_in_); pass columns, the names of its input "
                 "columns in order."
             )
-        columns = [str(c) for c in names]
+        columns = features
+    n_features = getattr(model, "n_features_in_", None)
+    if n_features is not None and len(columns) != n_features:
+        raise ValueError(
+            f"The 'columns' parameter of {_OWNER} must name the model's "
+            f"{n_features} input columns, in order"
+            + (f" ({features})" if features is not None else "")
+            + f". Got {len(columns)}: {columns!r} instead."
+        )
     ids = _column_list(o["id_columns"], "id_columns") or []
     scorer = _Scorer(model, o["score_name"], o["event_number"])
     clash = [n for n in scorer.names or [] if n in ids]
@@ -890,6 +910,8 @@ def _prepare(model, inputs, output_dir, **options) -> dict:
         "output_dir": out_dir,
         "scorer": scorer,
         "columns": columns,
+        # the model's names for the columns read (renamed when they differ)
+        "features": features if features != columns else None,
         "needed": needed,
         "ids": ids,
         "options": o,
@@ -959,7 +981,10 @@ def _write_one(source, out: Path, plan: dict, tqdm):
                         if o["event_number"] is not None
                         else None
                     )
-                    scores = scorer(chunk[columns], groups)
+                    X = chunk[columns]
+                    if plan["features"] is not None:
+                        X.columns = plan["features"]
+                    scores = scorer(X, groups)
                 else:
                     scores = {n: np.empty(0) for n in scorer.names or [o["score_name"]]}
                 clash = [n for n in scores if n in result]

@@ -1,5 +1,8 @@
 """The ``sknn-hep`` command: fit, evaluate and report from a config file.
 
+``sknn-hep apply`` scores data files with a saved model (the work is
+:func:`sknn_hep.apply.apply_model`'s).
+
 ``sknn-hep fit`` without a config trains the default pipeline on the
 bundled Higgs-challenge sample; ``python -m sknn_hep`` runs the same
 command. See ``docs/cli.md``.
@@ -964,8 +967,9 @@ def _apply_parser(sub, common) -> None:
         "--columns",
         nargs="+",
         metavar="COL",
-        help="the model's input columns, in order (default: the model's "
-        "feature_names_in_)",
+        help="the input columns the model reads, one per feature in its order "
+        "(default: the model's feature_names_in_; other names are given to the "
+        "model under its feature names)",
     )
     ap.add_argument(
         "--id-column",

@@ -133,7 +133,10 @@ def test_three_files_then_rerun_after_deleting_one(tmp_path, model):
     _check(outputs[1], model, frames[1])
     assert _leftovers(out) == []
 
-    # overwrite=True rewrites every output, with the same scores
+    # overwrite=True rewrites every output, with the same scores (inode
+    # numbers may be reused: spoil the files instead)
+    for path in outputs:
+        path.write_bytes(b"spoilt")
     apply_model(
         model,
         inputs,
@@ -144,7 +147,6 @@ def test_three_files_then_rerun_after_deleting_one(tmp_path, model):
         progress=False,
     )
     for path, frame in zip(outputs, frames):
-        assert path.stat().st_ino != before.get(path, (None,))[0]
         _check(path, model, frame)
 
 
@@ -403,7 +405,11 @@ def test_cross_trained_model_with_event_numbers(tmp_path):
         ({"allow_pickle": True}, "'allow_pickle' parameter .* for hdf5 inputs"),
         ({"id_columns": ["event", "event"]}, "'id_columns' .* names a column twice"),
         ({"id_columns": 3}, "'id_columns' .* column name or a list"),
-        ({"columns": ["x0", "nope"]}, r"column\(s\) \['nope'\] not in .*in.csv"),
+        (
+            {"columns": FEATURES[:3] + ["nope"]},
+            r"column\(s\) \['nope'\] not in .*in.csv",
+        ),
+        ({"columns": ["x0", "x1"]}, "must name the model's 4 input columns.*Got 2"),
         ({"id_columns": "score"}, r"score column\(s\) \['score'\] would be named"),
         ({"event_number": "event"}, "'event_number' parameter .* cross-trained"),
     ],
@@ -549,7 +555,18 @@ def test_cli_apply_errors(tmp_path, model, capsys):
             "no such input file",
         ),
         (
-            ["apply", str(saved), data, "--output", out, "--columns", "x0", "y"],
+            [
+                "apply",
+                str(saved),
+                data,
+                "--output",
+                out,
+                "--columns",
+                "x0",
+                "x1",
+                "x2",
+                "y",
+            ],
             r"\['y'\] not in",
         ),
         (["apply", str(saved), data, "--output", data], "is a file, not a folder"),
@@ -563,8 +580,85 @@ def test_cli_apply_errors(tmp_path, model, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert re.search(match, err), (argv, err)
+        if not err.startswith("usage:"):  # argparse's own errors show the usage
+            assert err.count("\n") == 1 and "Traceback" not in err
     broken = tmp_path / "broken.joblib"
     broken.write_bytes(b"not a model")
     assert main(["apply", str(broken), data, "--output", out]) == 2
     assert "cannot read the model file" in capsys.readouterr().err.lower()
     assert not Path(out).exists()
+
+
+def test_columns_named_otherwise_are_renamed(tmp_path, model):
+    frame = _frame(80, seed=16)
+    renamed = frame.rename(columns={c: f"b_{c}" for c in FEATURES})
+    path = _write(renamed, tmp_path / "in.parquet", "parquet")
+    [out] = apply_model(
+        model,
+        path,
+        tmp_path / "out",
+        columns=[f"b_{c}" for c in FEATURES],
+        id_columns="event",
+        chunk_size=CHUNK,
+        progress=False,
+    )
+    _check(out, model, frame)
+
+
+@pytest.mark.parametrize("output_format", ["parquet", "root"])
+def test_id_column_changing_type_between_chunks(tmp_path, model, output_format):
+    frame = _frame(100, seed=17)
+    path = _write(frame, tmp_path / "in.csv", "csv")
+    text = path.read_text().splitlines()
+    header = text[0].split(",")
+    last = text[-1].split(",")
+    last[header.index("event")] = ""  # a missing id: that chunk reads floats
+    path.write_text("\n".join([*text[:-1], ",".join(last)]) + "\n")
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="'event'|event"):
+        apply_model(
+            model,
+            path,
+            out,
+            id_columns="event",
+            output_format=output_format,
+            chunk_size=CHUNK,
+            progress=False,
+        )
+    assert list(out.iterdir()) == []
+
+
+def test_cli_ctrl_c_keeps_finished_outputs(tmp_path, model, capsys, monkeypatch):
+    frames = [_frame(60, seed=40 + i) for i in range(2)]
+    inputs = [
+        str(_write(f, tmp_path / f"c{i}.parquet", "parquet"))
+        for i, f in enumerate(frames)
+    ]
+    saved = tmp_path / "model.joblib"
+    joblib.dump(model, saved)
+    calls = []
+    predict_proba = NeuralClassifier.predict_proba
+
+    def interrupted(self, X):
+        calls.append(len(X))
+        if len(calls) == 3:  # the first chunk of the second file
+            raise KeyboardInterrupt
+        return predict_proba(self, X)
+
+    monkeypatch.setattr(NeuralClassifier, "predict_proba", interrupted)
+    out = tmp_path / "out"
+    argv = ["apply", str(saved), *inputs, "--output", str(out)]
+    argv += ["--chunk-size", str(CHUNK), "--quiet"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "interrupted (Ctrl-C) after 1 output(s) written" in err
+    assert sorted(p.name for p in out.iterdir()) == ["c0.parquet"]
+    monkeypatch.undo()
+    assert main(argv) == 0
+    assert "1 written, 1 skipped" in capsys.readouterr().out
+    for i, frame in enumerate(frames):
+        pd.testing.assert_series_equal(
+            pd.read_parquet(out / f"c{i}.parquet")["score"],
+            pd.Series(_expected(model, frame), name="score"),
+            rtol=1e-6,
+        )
