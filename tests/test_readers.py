@@ -475,6 +475,29 @@ def test_read_root_names_a_branch_that_does_not_flatten(tmp_path):
     assert read_root(path, filter_name="met")["met"].tolist() == [0.0, 1.0, 2.0]
 
 
+def test_read_root_dtypes_kept_where_the_pad_value_fits(tmp_path):
+    path = tmp_path / "types.root"
+    with uproot.recreate(path) as f:
+        tree = f.mktree("t", {"q": "var * int32", "ok": "var * bool",
+                              "pt": "var * float32"})  # fmt: skip
+        tree.extend({"q": ak.Array([[1, -1], []]), "ok": ak.Array([[True], []]),
+                     "pt": ak.Array([[1.5], []])})  # fmt: skip
+    dtypes = {
+        pad: read_root(path, max_length=2, pad_value=pad, filter_name="/^[qop]/")
+        .dtypes.astype(str)
+        .to_dict()
+        for pad in (0, -999, np.nan)
+    }
+    assert dtypes[0] == {
+        **{"q_0": "int32", "q_1": "int32", "ok_0": "bool", "ok_1": "bool"},
+        **{"pt_0": "float32", "pt_1": "float32"},
+    }
+    assert dtypes[-999]["q_0"] == "int32" and dtypes[-999]["ok_0"] == "float64"
+    assert dtypes[np.nan]["q_0"] == "float64" and dtypes[np.nan]["pt_0"] == "float32"
+    df = read_root(path, filter_name="q", max_length=3, pad_value=-999)
+    assert df.iloc[0].tolist() == [1, -1, -999] and df.iloc[1].tolist() == [-999] * 3
+
+
 HZZ = Path(__file__).parents[1] / "benchmarks" / "data" / "scikit-hep-testdata"
 
 

@@ -457,7 +457,7 @@ def _rntuple_evaluate(uproot, ak, chunk, source, fields, cut, aliases):
 # flattening: awkward arrays -> columns, one code path for both readers
 # --------------------------------------------------------------------------
 def _shape(ak, array, name, where, owner):
-    """ "flat" or "jagged" for a branch, else a ValueError naming it."""
+    """("flat" or "jagged", its dtype) for a branch, else a ValueError naming it."""
     layout = ak.to_layout(array)
     depth, node = 0, layout
     while True:
@@ -471,7 +471,7 @@ def _shape(ak, array, name, where, owner):
         else:
             break
     if node.is_numpy and depth <= 1:
-        return "jagged" if depth else "flat"
+        return ("jagged" if depth else "flat"), node.dtype
     if node.is_record:
         what = "objects or records (fields " + _listing(ak.fields(array), 5) + ")"
     elif node.is_numpy:
@@ -504,14 +504,23 @@ def _flatten(ak, arrays, names, max_length, pad_value, where, owner, need_length
     columns = {}
     for name in names:
         array = arrays[name]
-        kind = _shape(ak, array, name, where, owner)
+        kind, dtype = _shape(ak, array, name, where, owner)
+        # the branch's dtype when it holds pad_value exactly, else float64
+        if not np.issubdtype(dtype, np.floating):
+            with np.errstate(invalid="ignore", over="ignore"):
+                fits = float(pad_value).is_integer() and bool(
+                    np.array(pad_value).astype(dtype) == pad_value
+                )
+            if not fits:
+                dtype = np.dtype(np.float64)
         if kind == "flat":
             if isinstance(max_length, dict) and name in max_length:
                 raise ValueError(
                     f"The 'max_length' parameter of {owner}: branch {name!r} of "
                     f"{where} is not jagged (one value per entry)."
                 )
-            columns[name] = (ak.to_numpy(ak.fill_none(array, pad_value)), None)
+            values = ak.to_numpy(ak.fill_none(array, pad_value))
+            columns[name] = (values.astype(dtype, copy=False), None)
             continue
         length = max_length.get(name) if isinstance(max_length, dict) else max_length
         counts = ak.to_numpy(ak.num(array, axis=1)).astype(np.int64)
@@ -523,10 +532,8 @@ def _flatten(ak, arrays, names, max_length, pad_value, where, owner, need_length
                     "the same columns (read_root takes the longest entry)."
                 )
             length = max(int(counts.max()) if len(counts) else 0, 1)
-        if not float(pad_value).is_integer():  # NaN or a fraction: float columns
-            array = ak.values_astype(array, np.float64)
         padded = ak.pad_none(array, length, axis=1, clip=True)
-        values = ak.to_numpy(ak.fill_none(padded, pad_value))
+        values = ak.to_numpy(ak.fill_none(padded, pad_value)).astype(dtype, copy=False)
         columns[name] = (values.reshape(len(counts), length), counts)
     return columns
 
@@ -595,9 +602,10 @@ _PARAMETERS_DOC = """files : str, path-like, list or dict
         branch (``{"Jet_pt": 4, "Muon_pt": 2}``).
     pad_value : float, default=0.0
         Value of the padding slots (e.g. ``0.0`` as in the top-tagging data,
-        ``np.nan`` or ``-999.0`` as a sentinel). An integer branch keeps an
-        integer dtype when ``pad_value`` is a whole number and becomes float64
-        otherwise.
+        ``np.nan`` or ``-999.0`` as a sentinel). A branch keeps its dtype
+        when that holds ``pad_value`` exactly (a float branch always; an
+        int32 branch with ``0`` or ``-999``; a bool one with ``0`` or ``1``)
+        and becomes float64 otherwise (an integer branch with ``np.nan``).
     mask : bool, default=False
         Also return, per jagged branch, boolean columns
         ``<name>_mask_0 ... `` that are True where a slot holds a real value,
