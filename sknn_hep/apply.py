@@ -58,6 +58,7 @@ import contextlib
 import inspect
 import numbers
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -239,7 +240,23 @@ def _listing(names, limit=20):
     return f"[{shown}]"
 
 
-class _CsvSource:
+class _Source:
+    """An input: ``columns``, ``n_rows`` (None: unknown), ``tree``, ``chunks``."""
+
+    def missing(self, needed):
+        return [c for c in needed if c not in self.columns]
+
+    def jagged(self, needed) -> bool:
+        return False
+
+    def check(self, needed) -> None:
+        """Errors that show only on reading, raised before any output."""
+
+    def available(self) -> str:
+        return _listing(self.columns)
+
+
+class _CsvSource(_Source):
     def __init__(self, path, **_):
         self.path = path
         self.columns = list(pd.read_csv(path, nrows=0).columns)
@@ -257,7 +274,7 @@ class _CsvSource:
             yield pd.read_csv(self.path, usecols=columns, nrows=0)[columns]
 
 
-class _ParquetSource:
+class _ParquetSource(_Source):
     def __init__(self, path, **_):
         import pyarrow.parquet as pq
 
@@ -280,7 +297,7 @@ class _ParquetSource:
             yield self.schema.empty_table().select(columns).to_pandas()[columns]
 
 
-class _Hdf5Source:
+class _Hdf5Source(_Source):
     """A pandas table (``format="table"`` or ``"fixed"``) or h5py datasets.
 
     Read in row ranges: PyTables reads only those rows of a numeric node,
@@ -349,31 +366,109 @@ class _Hdf5Source:
         return store.select(self.key, start=start, stop=stop)
 
 
-class _RootSource:
+# the columns read_root makes of a jagged branch, tried in this order
+_SLOTS = (
+    ("mask", re.compile(r"^(.+)_mask_(\d+)$")),
+    ("slot", re.compile(r"^(.+)_(\d+)$")),
+    ("count", re.compile(r"^(.+)_count$")),
+)
+
+
+class _RootSource(_Source):
     """A TTree or RNTuple, read with :func:`~sknn_hep.datasets.iterate_root`.
 
-    The columns are the tree's top-level branches, read as they are: the
-    model's columns must be flat branches (one number per entry).
+    A column is a top-level branch, or a column :func:`read_root` makes of a
+    jagged branch ``b``: ``b_<i>``, ``b_mask_<i>``, ``b_count``. A jagged
+    branch is read with ``max_length`` one more than the highest slot
+    asked for, which gives the columns of any larger ``max_length`` it was
+    trained with, and ``pad_value``.
     """
 
-    def __init__(self, path, tree=None, **_):
+    def __init__(self, path, tree=None, pad_value=None, **_):
         from .datasets._readers import _import
-        from .datasets._root import _find_tree
+        from .datasets._root_files import _find_tree
 
         uproot = _import("uproot", "root", _OWNER)
         self.path = path
+        self.pad_value = pad_value
         with uproot.open(path) as file:
             obj = _find_tree(file, tree, str(path), _OWNER)
             self.tree = obj.object_path.lstrip("/").rsplit(";", 1)[0]
             self.n_rows = int(obj.num_entries)
             self.columns = list(obj.keys(recursive=False))
 
-    def chunks(self, columns, chunk_size):
+    def _branch(self, column):
+        """(branch, slot or None, kind) of a column; None if it is not there."""
+        if column in self.columns:
+            return column, None, "flat"
+        for kind, pattern in _SLOTS:
+            match = pattern.match(column)
+            if match is not None and match[1] in self.columns:
+                slot = int(match[2]) if kind != "count" else None
+                return match[1], slot, kind
+        return None
+
+    def missing(self, needed):
+        return [c for c in needed if self._branch(c) is None]
+
+    def jagged(self, needed) -> bool:
+        return any(self._branch(c)[2] != "flat" for c in needed)
+
+    def available(self) -> str:
+        return (
+            f"{_listing(self.columns)} (a jagged branch b also gives b_0, b_1, "
+            "..., b_mask_0, ..., b_count)"
+        )
+
+    def check(self, needed):
+        """Read one entry, so that a branch that cannot give its columns (a
+        flat one named as a jagged one's slot, a jagged one named whole, one
+        nested deeper) is an error before any output is written."""
+        if self.n_rows:
+            with contextlib.closing(self.chunks(needed, 1, entry_stop=1)) as chunks:
+                next(chunks)
+
+    def chunks(self, columns, chunk_size, entry_stop=None):
         from .datasets import iterate_root
 
+        branches, max_length, kinds = [], {}, set()
+        for column in columns:
+            branch, slot, kind = self._branch(column)
+            if branch not in branches:
+                branches.append(branch)
+            kinds.add(kind)
+            if kind != "flat":
+                max_length[branch] = max(max_length.get(branch, 1), (slot or 0) + 1)
+        options = {}
+        if max_length:
+            options = {
+                "max_length": max_length,
+                "mask": "mask" in kinds,
+                "counts": "count" in kinds,
+            }
+            if self.pad_value is not None:
+                options["pad_value"] = self.pad_value
+        if entry_stop is not None:
+            options["entry_stop"] = entry_stop
+        chunks = iterate_root(
+            self.path, self.tree, branches, step_size=chunk_size, **options
+        )
         empty = True
-        for chunk in iterate_root(self.path, self.tree, columns, step_size=chunk_size):
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except ValueError as exc:
+                raise ValueError(f"{_OWNER}: {exc}") from None
             empty = False
+            lost = [c for c in columns if c not in chunk.columns]
+            if lost:
+                raise ValueError(
+                    f"{_OWNER}: the column(s) {lost} are not among those "
+                    f"read_root makes of the tree {self.tree!r} of "
+                    f"{str(self.path)!r}: {_listing(chunk.columns)}."
+                )
             yield chunk[columns]
         if empty:
             yield pd.DataFrame({c: np.empty(0) for c in columns})
@@ -520,6 +615,14 @@ def _check_params(**params):
                     f"{'' if name == 'score_name' else ' or None'}. "
                     f"Got {value!r} instead."
                 )
+    pad_value = params["pad_value"]
+    if pad_value is not None and (
+        isinstance(pad_value, bool) or not isinstance(pad_value, numbers.Real)
+    ):
+        raise ValueError(
+            f"The 'pad_value' parameter of {_OWNER} must be a real number or None. "
+            f"Got {pad_value!r} instead."
+        )
     for name in ("overwrite", "progress", "allow_pickle"):
         if not isinstance(params[name], (bool, np.bool_)):
             raise ValueError(
@@ -654,6 +757,7 @@ def apply_model(
     input_format=None,
     chunk_size=100_000,
     tree=None,
+    pad_value=None,
     key=None,
     allow_pickle=False,
     overwrite=False,
@@ -679,7 +783,11 @@ def apply_model(
     inputs : str, path-like or list of them
         The data files: ROOT (``.root``), Parquet (``.parquet``, ``.pq``),
         HDF5 (``.h5``, ``.hdf5``, ``.hdf``) or CSV (``.csv``, ``.csv.gz``),
-        the format from the suffix unless ``input_format`` is given.
+        the format from the suffix unless ``input_format`` is given. The
+        columns of a ROOT tree are those of
+        :func:`~sknn_hep.datasets.read_root`: a flat branch, or ``b_<i>``,
+        ``b_mask_<i>`` and ``b_count`` of a jagged branch ``b`` (read with
+        ``max_length`` one more than the highest ``i`` asked for).
     output_dir : str or path-like
         The folder of the outputs (made if needed). The output of
         ``dir/name.root`` is ``output_dir/name.parquet`` (or ``.root``).
@@ -716,6 +824,11 @@ def apply_model(
         The tree (TTree or RNTuple) of the ROOT inputs; ``None`` takes the
         file's only tree. Also names the tree of ROOT outputs. Refused when
         no input is ROOT and the output is Parquet.
+    pad_value : float or None, default=None
+        For ROOT inputs, the padding of jagged branches, as in
+        :func:`~sknn_hep.datasets.read_root` (``None``: its default,
+        ``0.0``); use the value the model was trained with. Refused when no
+        column of a jagged branch is read.
     key : str or None, default=None
         The table of the HDF5 inputs, as in
         :func:`~sknn_hep.datasets.read_hdf5` (``None``: the file's only
@@ -798,6 +911,7 @@ def apply_model(
         input_format=input_format,
         score_name=score_name,
         tree=tree,
+        pad_value=pad_value,
         key=key,
         event_number=event_number,
         overwrite=overwrite,
@@ -816,6 +930,7 @@ def apply_model(
         input_format=input_format,
         chunk_size=int(chunk_size),
         tree=tree,
+        pad_value=pad_value,
         key=key,
         allow_pickle=bool(allow_pickle),
         overwrite=bool(overwrite),
@@ -897,13 +1012,21 @@ def _prepare(model, inputs, output_dir, **options) -> dict:
             todo.append((path, out, None))
             continue
         source = _open_source(path, fmt, o)
-        missing = [c for c in needed if c not in source.columns]
+        missing = source.missing(needed)
         if missing:
             raise ValueError(
                 f"{_OWNER}: column(s) {missing} not in {str(path)!r}; its columns: "
-                f"{_listing(source.columns)}."
+                f"{source.available()}."
             )
+        source.check(needed)
         todo.append((path, out, source))
+    if o["pad_value"] is not None and not any(
+        source.jagged(needed) for _, _, source in todo if source is not None
+    ):
+        raise ValueError(
+            f"The 'pad_value' parameter of {_OWNER} is for columns of jagged ROOT "
+            f"branches; none is read. Got {o['pad_value']!r} instead."
+        )
     return {
         "todo": todo,
         "outputs": outputs,
@@ -941,7 +1064,11 @@ def _run(plan: dict, report=None) -> list:
 
 def _open_source(path: Path, fmt: str, o: dict):
     return _SOURCES[fmt](
-        path, tree=o["tree"], key=o["key"], allow_pickle=o["allow_pickle"]
+        path,
+        tree=o["tree"],
+        key=o["key"],
+        allow_pickle=o["allow_pickle"],
+        pad_value=o["pad_value"],
     )
 
 

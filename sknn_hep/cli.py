@@ -785,6 +785,7 @@ def _apply(args) -> int:
         input_format=args.input_format,
         chunk_size=args.chunk_size,
         tree=args.tree,
+        pad_value=args.pad_value,
         key=args.key,
         allow_pickle=args.allow_pickle,
         overwrite=args.overwrite,
@@ -1014,6 +1015,13 @@ def _apply_parser(sub, common) -> None:
         metavar="NAME",
         help="tree of the ROOT inputs (default: the file's only tree) and of ROOT "
         "outputs (default: the input's, or 'events')",
+    )
+    ap.add_argument(
+        "--pad-value",
+        type=float,
+        metavar="X",
+        help="padding of the jagged ROOT branches read as columns b_0, b_1, ... "
+        "(as read_root's pad_value; default 0.0): the value used in training",
     )
     ap.add_argument(
         "--key", metavar="KEY", help="table of the HDF5 inputs (default: the only one)"

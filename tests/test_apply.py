@@ -662,3 +662,47 @@ def test_cli_ctrl_c_keeps_finished_outputs(tmp_path, model, capsys, monkeypatch)
             pd.Series(_expected(model, frame), name="score"),
             rtol=1e-6,
         )
+
+
+def test_jagged_root_branches(tmp_path, model):
+    import awkward as ak
+    import uproot
+
+    from sknn_hep.datasets import read_root
+
+    rng = np.random.default_rng(18)
+    n = 130
+    counts = rng.integers(0, 5, n)
+    path = tmp_path / "jets.root"
+    with uproot.recreate(path) as f:
+        f.mktree("events", {"met": "float64", "jet_pt": "var * float64"})
+        f["events"].extend(
+            {
+                "met": rng.normal(size=n),
+                "jet_pt": ak.unflatten(rng.normal(size=counts.sum()), counts),
+            }
+        )
+    X = read_root(path, "events", max_length=3, mask=True, counts=True, pad_value=-1.0)
+    assert "jet_pt_mask_2" in X.columns and "jet_pt_count" in X.columns
+    net = NeuralClassifier(
+        n_layers=1, n_units=4, max_epochs=1, verbose=0, random_state=0
+    ).fit(X, (X["met"] > 0).astype(int))
+    expected = net.predict_proba(X)[:, 1]
+    [out] = apply_model(
+        net, path, tmp_path / "a", pad_value=-1.0, chunk_size=CHUNK, progress=False
+    )
+    np.testing.assert_allclose(
+        pd.read_parquet(out)["score"], expected, rtol=1e-6, atol=1e-7
+    )
+    [out] = apply_model(
+        net, path, tmp_path / "b", chunk_size=CHUNK, progress=False
+    )  # padded with 0.0: other scores
+    assert not np.allclose(pd.read_parquet(out)["score"], expected)
+    # a flat branch named as a slot: refused before any output
+    columns = [*X.columns[:-1], "met_0"]
+    with pytest.raises(ValueError, match="'met' .* is not jagged"):
+        apply_model(net, path, tmp_path / "c", columns=columns, progress=False)
+    assert not (tmp_path / "c").exists()
+    flat = _write(_frame(20, seed=19), tmp_path / "flat.csv", "csv")
+    with pytest.raises(ValueError, match="'pad_value' parameter .* jagged ROOT"):
+        apply_model(model, flat, tmp_path / "d", pad_value=-1.0, progress=False)
