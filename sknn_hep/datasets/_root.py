@@ -252,7 +252,7 @@ _PARAMETERS_DOC = """files : str, path-like, list or dict
         An uproot expression of branches and aliases; only entries where it
         is true are kept (``"(nMuon >= 2) & (MET_pt > 20)"``).
     filter_name, filter_typename : str, list of str, callable or None
-        uproot's filters on the branch names and type names (globs such as
+        Filters of uproot on the branch names and type names (globs such as
         ``"Muon_*"``, ``"/regex/"``, lists of them); only with
         ``branches=None``.
     aliases : dict of str to str or None, default=None
@@ -447,7 +447,6 @@ def iterate_root(
     tree=None,
     branches=None,
     *,
-    step_size="100 MB",
     entry_start=None,
     entry_stop=None,
     cut=None,
@@ -459,6 +458,7 @@ def iterate_root(
     mask=False,
     counts=False,
     library="pd",
+    step_size="100 MB",
 ):
     """Read ROOT trees chunk by chunk, with the columns of :func:`read_root`.
 
