@@ -409,6 +409,21 @@ def test_read_root_file_and_tree_errors(samples, tmp_path):
     assert len(read_root([one, tmp_path / "fewer.root"], "events", ["met"])) == 5
 
 
+def test_read_root_remote_urls_go_to_uproot_unchecked(samples):
+    from sknn_hep.datasets._root_files import _resolve_files
+
+    local = samples / "sig_1.root"
+    resolved = _resolve_files(
+        ["root://eos.example//store/a.root:Events", f"file://{local}:events"],
+        None,
+        "read_root",
+    )
+    assert resolved == [
+        ("root://eos.example//store/a.root", "Events"),
+        (str(local), "events"),
+    ]
+
+
 def test_read_root_parameter_errors(samples):
     spec = str(samples / "sig_1.root") + ":events"
     # the names of cut and aliases are checked before any entry is read

@@ -234,7 +234,8 @@ _PARAMETERS_DOC = """files : str, path-like, list or dict
         What ``uproot.concatenate`` takes: a path, a glob (``"sig_*.root"``,
         expanded in sorted order), ``"file.root:tree"``, a list of those, or
         a dict ``{path: tree}``. The entries of several files follow each
-        other in that order.
+        other in that order. A URL (``root://``, ``https://``) goes to uproot
+        as it is (no glob; XRootD needs the package ``fsspec-xrootd``).
     tree : str or None, default=None
         Name of the TTree, TNtuple or RNTuple in every file (a path such as
         ``"dir/events"`` for one in a directory; ``"events;1"`` for a cycle).

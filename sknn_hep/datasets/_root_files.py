@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 
 from ._readers import _import, _listing
 
+# a URL (root://, https://, s3://): opened by uproot, not looked for on disk
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 #: The classes read as trees (TNtupleD starts with "TNtuple").
 _TREE_CLASSES = ("TTree", "TNtuple", "ROOT::RNTuple")
 
@@ -72,6 +75,11 @@ def _resolve_files(files, tree, owner):
                 f"{given[0]!r} and also {given[1]!r}; name it once."
             )
         name = given[0] if given else None
+        if _URL.match(path) and not path.startswith("file://"):
+            resolved.append((path, name))  # remote: uproot opens it (no glob)
+            continue
+        if path.startswith("file://"):
+            path = path[len("file://") :]
         if glob.has_magic(path):
             matches = sorted(glob.glob(path))
             if not matches:
