@@ -507,6 +507,13 @@ def _check_root(config: dict) -> None:
         )
     if config["samples"]:
         _check_samples(config)
+    if data["luminosity"] is not None and not any(
+        "cross_section" in sample for sample in config["samples"]
+    ):
+        raise ConfigError(
+            "The 'luminosity' key of [data] scales the [[samples]] that give a "
+            "'cross_section'; no sample gives one."
+        )
 
 
 def _is_positive(value) -> bool:

@@ -60,10 +60,11 @@ def _read_table(config: dict):
     data = config["data"]
     if config["samples"]:
         return _read_root_table(config)
-    if data["file"] == "higgs":
-        return load_higgs_challenge().frame
-    fmt = data_format(config)
-    shown = _data_source(config)
+    higgs = data["file"] == "higgs"
+    if higgs:
+        fmt, shown = "the bundled Higgs sample", "'higgs'"
+    else:
+        fmt, shown = data_format(config), _data_source(config)
     root_keys = [k for k in _ROOT_KEYS if k != "luminosity"]
     for key, owner in (("key", "hdf5"), *((k, "root") for k in ("tree", *root_keys))):
         if data[key] is not None and fmt != owner:
@@ -71,6 +72,8 @@ def _read_table(config: dict):
                 f"The {key!r} key of [data] is for {owner} files; {shown} is "
                 f"read as {fmt}."
             )
+    if higgs:
+        return load_higgs_challenge().frame
     if fmt == "root":
         return _read_root_table(config)
     path = Path(data["file"])
@@ -691,7 +694,9 @@ def _roles(args, data_arg) -> dict:
         if not isinstance(user["data"], dict):
             raise ConfigError("The 'data' entry of the config must be a table.")
         user["data"]["file"] = data_arg
-        user["data"].pop("files", None)  # DATA replaces the training files
+        for key in ("files", "luminosity"):  # DATA replaces the training files
+            user["data"].pop(key, None)
+        user.pop("samples", None)
         return merge_config(user)
     roles_path = Path(args.model).parent / _ROLES if hasattr(args, "model") else None
     if roles_path is not None:
@@ -703,7 +708,8 @@ def _roles(args, data_arg) -> dict:
     else:
         data = {}
     data["file"] = data_arg
-    data.pop("files", None)
+    for key in ("files", "luminosity"):
+        data.pop(key, None)
     return merge_config({"data": data})
 
 

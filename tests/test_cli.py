@@ -769,6 +769,8 @@ def test_samples_build_one_table_with_labels_and_weights(tmp_path, capsys):
             "'cut' key of [data] is for root",
         ),
         ("samples = 3\n", "'samples' entry of the config must be a list of tables"),
+        ("[data]\ncut = 'x > 1'\n", "'cut' key of [data] is for root files; 'higgs'"),
+        ("[data]\nfile = 'a.root'\nluminosity = 1.0\n", "no sample gives one"),
         (
             "[[samples]]\nname = 's'\nfiles = ['a.root']\n",
             "sample 's' needs 'label'",
@@ -830,3 +832,14 @@ def test_root_config_errors(tmp_path, capsys, extra, message):
     err = capsys.readouterr().err
     assert message in err, err
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_report_with_a_samples_config_reads_the_data_given(tmp_path, capsys):
+    for name, signal in (("sig_0.root", 1), ("tt.root", 0)):
+        _root_events(tmp_path / name, 12, signal, signal)
+    config = tmp_path / "run.toml"
+    config.write_text(SAMPLES_TOML.format(tmp=tmp_path.as_posix()))
+    out = str(tmp_path / "r")
+    assert main(["report", str(tmp_path / "tt.root"), "--config", str(config),
+                 "--output", out]) == 0  # fmt: skip
+    assert capsys.readouterr().out.startswith("12 events, 3 features\n")
