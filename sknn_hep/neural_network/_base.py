@@ -48,12 +48,14 @@ from ..utils import (
 from ._checkpoint import Checkpointer, read_checkpoint
 from ._diagnostics import TrainingDiagnostics, diagnostic_rows
 from ._inputs import (
+    CHUNK_ROWS,
     N_BINS,
     PERIODIC_OPTIONS,
     SMOOTH_CLIP,
     as_tensor,
+    blockwise_input_constants,
     check_codes,
-    input_constants,
+    gather_rows,
 )
 from ._mlflow import MlflowRun
 from ._net import ProgressBar, TensorData, TensorNet, ValidationScoring
@@ -491,7 +493,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         device = self._device()
         if first:
             self.net_ = self._build_net(
-                x_num[train_rows],
+                x_num,
                 y_model[train_rows],
                 weights,
                 train_rows,
@@ -596,9 +598,13 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         digest = hashlib.blake2b(digest_size=16)
         for arr in (X, y_model, weights, validation_mask):
             if arr is not None:
-                arr = np.ascontiguousarray(arr)
+                arr = np.asarray(arr)
                 digest.update(f"{arr.dtype.str}{arr.shape}".encode())
-                digest.update(arr.data)
+                # the bytes of the C-ordered array, a chunk of rows at a time
+                # (no contiguous copy of a Fortran-ordered X)
+                for start in range(0, max(len(arr), 1), CHUNK_ROWS):
+                    chunk = np.ascontiguousarray(arr[start : start + CHUNK_ROWS])
+                    digest.update(chunk.data)
         params = {
             key: "<RandomState>"
             if isinstance(value, np.random.RandomState)
@@ -755,12 +761,17 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
     def _build_net(
         self, x_num, y_model, weights, rows, *, hidden, n_outputs, device, seed
     ):
+        # x_num: all rows; the statistics are those of x_num[rows], computed
+        # without copying them (a float64 copy of the data would be twice
+        # its size)
         w = weights[rows] if weights is not None else None
-        missing = self._missing_mask(x_num)
-        flags = (
-            np.flatnonzero(missing.any(axis=0)).tolist() if missing is not None else []
+        mean, std, flags = blockwise_input_constants(
+            x_num,
+            rows,
+            w,
+            self.input_scaling,
+            None if self.missing_values is None else self._missing_mask,
         )
-        mean, std = input_constants(x_num, w, self.input_scaling, missing)
         robust = self.input_scaling == "robust"
         scaling = {
             "input_mean": mean,
@@ -773,10 +784,15 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         }
         emb_options = {}
         if self.num_embedding == "piecewise" and x_num.shape[1]:
-            z = InputScaling(n_features=x_num.shape[1], **_scaler_args(scaling))(
-                as_tensor(x_num, torch.float32)
-            )
-            emb_options["bins"] = quantile_bins(z[:, : x_num.shape[1]], N_BINS)
+            n_num = x_num.shape[1]
+            scaler = InputScaling(n_features=n_num, **_scaler_args(scaling))
+            z = torch.empty(len(rows), n_num)
+            for start in range(0, len(rows), CHUNK_ROWS):
+                chunk = as_tensor(
+                    x_num[rows[start : start + CHUNK_ROWS]], torch.float32
+                )
+                z[start : start + CHUNK_ROWS] = scaler(chunk)[:, :n_num]
+            emb_options["bins"] = quantile_bins(z, N_BINS)
         elif self.num_embedding == "periodic":
             emb_options.update(PERIODIC_OPTIONS)
         out_mean, out_scale = self._output_scaling(y_model, w)
@@ -925,8 +941,8 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         if getattr(self, "balanced_batches", False):
             labels = as_tensor(y_model[rows], torch.int64).to(device)
         return TensorData(
-            x=as_tensor(x_num[rows], torch.float32).to(device),
-            x_cat=as_tensor(x_cat[rows], torch.int64).to(device)
+            x=gather_rows(x_num, rows, torch.float32).to(device),
+            x_cat=gather_rows(x_cat, rows, torch.int64).to(device)
             if x_cat is not None
             else None,
             y=as_tensor(y_rows, y_dtype).to(device),
@@ -967,17 +983,20 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         )
         self._check_float32(X)
         cat_idx = self.categorical_indices_
+        columns = None
         if len(cat_idx):
             check_codes(self, X, cat_idx)
-            x_num = X[:, self._numeric_indices]
+            columns = self._numeric_indices
             x_cat = as_tensor(
                 encode_categories(X, cat_idx, self.categories_), torch.int64
             )
         else:
-            x_num, x_cat = X, None
+            x_cat = None
+        # X itself: forward_tensors converts it to float32 a chunk at a time
         out = self.net_.forward_tensors(
-            as_tensor(x_num, torch.float32),
+            X,
             x_cat,
+            columns=columns,
             logits=logits,
             float64=self.inference_dtype == "float64",
         )

@@ -167,6 +167,95 @@ def input_constants(
     return mean, np.where(std < np.finfo(np.float32).tiny, 0.0, std)
 
 
+# Rows converted at a time where a whole-array temporary would grow with the
+# data (the float32 tensors of fit, the inputs of predict).
+CHUNK_ROWS = 65_536
+# Columns per block of the input statistics. numpy sums a block of 2 or more
+# columns of a C-ordered array along its rows in the same order as the whole
+# array (a single column pairwise), so the statistics of blocks of at least
+# 2 columns are those of the whole array to the last bit.
+_COLUMN_BLOCK = 2
+
+
+def column_blocks(n_columns: int) -> list[slice]:
+    """Consecutive column slices of 2 or 3 columns (one slice if fewer).
+
+    Examples
+    --------
+    >>> column_blocks(5)
+    [slice(0, 2, None), slice(2, 5, None)]
+    >>> column_blocks(1)
+    [slice(0, 1, None)]
+    """
+    edges = list(range(0, n_columns, _COLUMN_BLOCK))
+    if len(edges) > 1 and n_columns - edges[-1] < _COLUMN_BLOCK:
+        edges.pop()
+    edges.append(n_columns)
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def blockwise_input_constants(x, rows, weights, kind, missing_mask=None):
+    """:func:`input_constants` of ``x[rows]``, a block of columns at a time.
+
+    The same centres and scales, to the last bit, as
+    ``input_constants(x[rows], weights, kind, missing_mask(x[rows]))``,
+    without a copy of ``x[rows]`` nor a float64 copy of it: the temporaries
+    are float64 copies of 2 or 3 columns.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, n_features)
+        Numeric inputs.
+    rows : ndarray of int
+        The rows the statistics are computed on.
+    weights : ndarray of shape (len(rows),) or None
+        Their weights.
+    kind : {"robust", "standard", True, False}
+        As for :func:`input_constants`.
+    missing_mask : callable or None
+        ``missing_mask(block) -> bool array`` of the missing entries of a
+        block of columns (None: no missing values).
+
+    Returns
+    -------
+    center, scale : ndarray of shape (n_features,) or None
+        As :func:`input_constants` returns them.
+    flags : list of int
+        Columns with at least one missing entry in ``rows``.
+    """
+    centers, scales, flags = [], [], []
+    stats = kind is not False and x.shape[1] > 0
+    if not stats and missing_mask is None:
+        return None, None, flags
+    for cols in column_blocks(x.shape[1]):
+        block = np.ascontiguousarray(x[rows, cols])
+        missing = missing_mask(block) if missing_mask is not None else None
+        if missing is not None:
+            flags.extend((np.flatnonzero(missing.any(axis=0)) + cols.start).tolist())
+        if stats:
+            center, scale = input_constants(block, weights, kind, missing)
+            centers.append(center)
+            scales.append(scale)
+    if not stats:
+        return None, None, flags
+    return np.concatenate(centers), np.concatenate(scales), flags
+
+
+def gather_rows(array: np.ndarray, rows: np.ndarray, dtype: torch.dtype):
+    """``array[rows]`` as a new CPU tensor of ``dtype``, built chunk by chunk.
+
+    The same values as ``as_tensor(array[rows], dtype)``; the only
+    temporary is a chunk of :data:`CHUNK_ROWS` rows (no copy of the whole
+    selection, no float64 copy of it).
+    """
+    np_dtype = {torch.float32: np.float32, torch.int64: np.int64}[dtype]
+    out = np.empty((len(rows),) + array.shape[1:], dtype=np_dtype)
+    for start in range(0, len(rows), CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
+        out[start:stop] = array[rows[start:stop]]
+    return torch.from_numpy(out)
+
+
 def as_tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     """Zero-copy where possible; a copy for read-only or mismatched arrays."""
     np_dtype = {torch.float32: np.float32, torch.int64: np.int64}[dtype]

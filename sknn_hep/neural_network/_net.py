@@ -2,9 +2,9 @@
 
 skorch's default data path builds a ``Dataset`` and calls ``__getitem__`` and
 ``default_collate`` for every sample. Here the estimator hands over tensors
-built once per fit; each epoch gathers them once in a random order and the
-batches are slices. Epoch-level machinery (history, callbacks such as
-:class:`skorch.callbacks.EarlyStopping` and
+built once per fit; each epoch gathers them in a random order, a chunk of
+batches at a time, and the batches are slices. Epoch-level machinery
+(history, callbacks such as :class:`skorch.callbacks.EarlyStopping` and
 :class:`skorch.callbacks.LRScheduler`, ``PrintLog``, pickling, device
 handling) stays skorch's.
 """
@@ -18,18 +18,23 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, LRScheduler
 from skorch.history import History
 
 from ..nn.data import epoch_order
+from ._inputs import as_tensor
 
 if TYPE_CHECKING:
     from ._checkpoint import Checkpointer
 
 # Inference runs in cache-sized chunks (faster than one large batch).
 PREDICT_BATCH_SIZE = 4096
+# Training gathers the rows of an epoch, in its random order, this many at a
+# time (rounded up to whole batches).
+GATHER_ROWS = 65_536
 
 # A train loss more than this many times its reference (the loss at the start
 # of training, at least 1) counts as diverged: the weights exploded although
@@ -401,13 +406,17 @@ class TensorNet(NeuralNet):
             n_classes=data.n_classes,
             device=data.x.device,
         )
-        x = data.x.index_select(0, order)
-        x_cat = data.x_cat.index_select(0, order) if data.x_cat is not None else None
-        y = data.y.index_select(0, order)
-        w = data.w.index_select(0, order) if data.w is not None else None
+        # The tensors are gathered in the epoch's order a chunk of whole
+        # batches at a time (about GATHER_ROWS rows): the same batches as one
+        # gather of the whole epoch, without a second copy of the data. A
+        # chunk is a multiple of 64 rows, so that each batch keeps the memory
+        # alignment it had in the whole gather (float32 kernels may round
+        # differently with another alignment).
+        unit = math.lcm(step, 64)
+        chunk = unit * max(1, GATHER_ROWS // unit)
         gp = self.gradient_penalty
         penalize = bool(self.l1 or self.l2)
-        total = torch.zeros((), device=x.device)
+        total = torch.zeros((), device=data.x.device)
         n_seen = 0
         # batch norm cannot train on one row: a last batch of one is skipped
         # (it falls elsewhere in the next epoch's order)
@@ -419,14 +428,24 @@ class TensorNet(NeuralNet):
             stop = start + step
             if skip_single and order.numel() - start == 1:
                 break
-            xb = x[start:stop]
-            cb = x_cat[start:stop] if x_cat is not None else None
+            if start % chunk == 0:
+                rows = order[start : start + chunk]
+                x = data.x.index_select(0, rows)
+                x_cat = (
+                    data.x_cat.index_select(0, rows) if data.x_cat is not None else None
+                )
+                y = data.y.index_select(0, rows)
+                w = data.w.index_select(0, rows) if data.w is not None else None
+                offset = start
+            batch = slice(start - offset, stop - offset)
+            xb = x[batch]
+            cb = x_cat[batch] if x_cat is not None else None
             if gp:
                 z = module.scaler(xb).detach().requires_grad_(True)
                 out = module.logits_from_scaled(z, cb, split=True)
             else:
                 out = module.logits(xb, cb, split=True)
-            yb = y[start:stop]
+            yb = y[batch]
             if torch.is_tensor(out) and out.dim() == 3:
                 # an ensemble's members (N, k, n_out): each member's loss,
                 # averaged over the members
@@ -438,7 +457,7 @@ class TensorNet(NeuralNet):
             else:
                 losses = criterion(out, yb)
             if w is not None:
-                losses = losses * w[start:stop]
+                losses = losses * w[batch]
             data_sum = losses.sum()
             loss = data_sum / (losses.shape[0] * weight_mean)
             if gp:
@@ -448,7 +467,7 @@ class TensorNet(NeuralNet):
                 (grad,) = torch.autograd.grad(out_sum, z, create_graph=True)
                 sq = grad.square().sum(dim=1)
                 if w is not None:
-                    sq = sq * w[start:stop]
+                    sq = sq * w[batch]
                 loss = loss + gp * sq.sum() / (sq.shape[0] * weight_mean)
             if penalize:
                 loss = loss + self._penalty()
@@ -462,13 +481,18 @@ class TensorNet(NeuralNet):
     # -- evaluation -------------------------------------------------------
     def forward_tensors(
         self,
-        x: torch.Tensor,
+        x: torch.Tensor | np.ndarray,
         x_cat: torch.Tensor | None,
         *,
+        columns: np.ndarray | None = None,
         logits: bool = False,
         float64: bool = False,
     ) -> torch.Tensor:
         """Module output on ``x`` in evaluation mode, in chunks.
+
+        ``x`` is a float32 tensor or a numpy array, converted to float32 a
+        chunk at a time (of it, only the numeric ``columns`` when given):
+        the memory needed beyond the output does not grow with the rows.
 
         With ``float64`` the float32-trained weights are applied in double
         precision: float32 matrix kernels round differently depending on a
@@ -485,17 +509,28 @@ class TensorNet(NeuralNet):
         fn = module.logits if logits else module
         dtype = torch.float64 if float64 else torch.float32
         size = PREDICT_BATCH_SIZE
-        outputs = []
+        n = x.shape[0]
+        result = None
         with torch.inference_mode():
-            for start in range(0, x.shape[0], size):
-                xb = x[start : start + size].to(device, dtype, non_blocking=True)
-                cb = (
-                    x_cat[start : start + size].to(device)
-                    if x_cat is not None
-                    else None
-                )
-                outputs.append(fn(xb, cb))
-        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+            for start in range(0, n, size):
+                stop = start + size
+                if torch.is_tensor(x):
+                    xb = x[start:stop]
+                else:
+                    rows = x[start:stop] if columns is None else x[start:stop, columns]
+                    xb = as_tensor(rows, torch.float32)
+                xb = xb.to(device, dtype, non_blocking=True)
+                cb = x_cat[start:stop].to(device) if x_cat is not None else None
+                out = fn(xb, cb)
+                if n <= size:
+                    return out
+                if result is None:
+                    # filled in place: per-chunk outputs kept in a list leave
+                    # small blocks between the freed temporaries of the chunks,
+                    # and the process's memory grows with the rows
+                    result = out.new_empty((n,) + tuple(out.shape[1:]))
+                result[start:stop] = out
+        return result
 
     def evaluate_loss(self, data: TensorData) -> float:
         """Weighted mean loss ``Σ w ℓ / Σ w`` on ``data`` in evaluation mode."""
