@@ -18,7 +18,8 @@ def epoch_order(
 ) -> tuple[torch.Tensor, int]:
     """Row order of one training epoch and the batch length.
 
-    The caller gathers its tensors once with the returned order and slices
+    The caller gathers its tensors in the returned order (all at once, or
+    a chunk of whole batches at a time to bound the memory) and slices
     consecutive batches of the returned length: no per-sample
     ``Dataset.__getitem__`` and no collate.
 
