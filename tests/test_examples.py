@@ -1,9 +1,12 @@
 """The examples run (in their fast mode) and produce what they promise."""
 
 import importlib.util
+import os
 from pathlib import Path
 
 import joblib
+import numpy as np
+import pandas as pd
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -99,3 +102,29 @@ def test_higgs_bayes_search_fast(capsys):
     for name in ("starting", "tuned"):
         f = results[name]
         assert f["weighted_auc"] > 0.75 and f["ams"] > 1.0 and f["rejection"] > 3
+
+
+def test_dask_uproot_scoring_fast(tmp_path, capsys):
+    # A LocalCluster's nanny writes OMP_NUM_THREADS=1 (and MKL_..., OPENBLAS_...)
+    # into this process's environment; put it back for the tests after this.
+    saved = dict(os.environ)
+    try:
+        result = _load("dask_uproot_scoring").main(
+            ["--fast", "--output", str(tmp_path)]
+        )
+    finally:
+        for var in set(os.environ) - set(saved):
+            del os.environ[var]
+        os.environ.update(saved)
+    out = capsys.readouterr().out
+    assert "2 ROOT files" in out and "scored and wrote" in out
+    assert result["n_partitions"] == 4
+    # half of the 22,889 bundled events, scored on the cluster as in memory
+    assert result["n_events"] == 11445
+    assert result["max_diff"] < 1e-12
+    assert result["auc"] > 0.75
+    written = sorted((tmp_path / "higgs_scores").glob("*.parquet"))
+    assert len(written) == result["n_partitions"]
+    scores = pd.read_parquet(tmp_path / "higgs_scores")
+    assert list(scores.columns) == ["EventId", "score"]
+    assert np.all((scores["score"] >= 0) & (scores["score"] <= 1))
