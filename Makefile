@@ -10,7 +10,7 @@ TORCH_PIP_ARGS ?=
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test docs lint bench bench-quality bench-defaults clean
+.PHONY: install demo test docs lint bench bench-quality bench-defaults bench-memory clean
 
 install: $(VENV)/.installed
 
@@ -57,6 +57,11 @@ bench-quality: install
 bench-defaults: install
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/bench_defaults.py --write benchmarks/README.md
+
+# peak memory of fit and predict_proba above the data, 0.5M to 5M rows x 30
+# (a fresh process per size and step; ~25 min on 2 cores)
+bench-memory: install
+	$(PY) benchmarks/bench_memory.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
