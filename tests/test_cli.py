@@ -843,3 +843,19 @@ def test_report_with_a_samples_config_reads_the_data_given(tmp_path, capsys):
     assert main(["report", str(tmp_path / "tt.root"), "--config", str(config),
                  "--output", out]) == 0  # fmt: skip
     assert capsys.readouterr().out.startswith("12 events, 3 features\n")
+
+
+def test_root_data_rntuple_collection_fields_as_features(tmp_path):
+    from sknn_hep._config import merge_config
+    from sknn_hep.cli import load_data
+
+    uproot = pytest.importorskip("uproot")
+    ak = pytest.importorskip("awkward")
+    muons = [[{"pt": 1.0, "eta": 0.5}], [], [{"pt": 3.0, "eta": 1.0}] * 3]
+    with uproot.recreate(tmp_path / "nt.root") as f:  # an RNTuple
+        f["events"] = {"y": np.array([1, 0, 1]), "Muon": ak.Array(muons)}
+    data = {"file": str(tmp_path / "nt.root"), "target": "y",
+            "features": ["Muon.pt"], "max_length": 2, "pad_value": -1.0}  # fmt: skip
+    d = load_data(merge_config({"data": data}))
+    assert d["X"].to_numpy().tolist() == [[1.0, -1.0], [-1.0, -1.0], [3.0, 3.0]]
+    assert list(d["X"].columns) == ["Muon.pt_0", "Muon.pt_1"]

@@ -488,6 +488,24 @@ def test_read_root_names_a_branch_that_does_not_flatten(tmp_path):
     with pytest.raises(ValueError, match=r"branch 'vertex' .*records.*'branches'"):
         next(iterate_root(path, branches=["vertex"]))
     assert read_root(path, filter_name="met")["met"].tolist() == [0.0, 1.0, 2.0]
+    # the fields of an RNTuple's collection and record read as branches
+    df = read_root(
+        path,
+        "events",
+        ["met", "Muon.pt", "vertex.y"],
+        max_length=2,
+        cut="met > 0",
+        counts=True,
+    )
+    assert list(df.columns) == [
+        "met", "Muon.pt_count", "Muon.pt_0", "Muon.pt_1", "vertex.y"
+    ]  # fmt: skip
+    assert df.to_numpy().tolist() == [[1, 0, 0, 0, 2], [2, 2, 3, 5, 2]]
+    df = read_root(path, branches=["pt2"], aliases={"pt2": "Muon.pt * 2"},
+                   max_length=1)  # fmt: skip
+    assert df["pt2_0"].tolist() == [2.0, 0.0, 6.0]
+    df = read_root(path, filter_name=["met", "Muon.pt"], max_length=1)
+    assert list(df.columns) == ["met", "Muon.pt_0"]
 
 
 def test_read_root_dtypes_kept_where_the_pad_value_fits(tmp_path):

@@ -145,7 +145,9 @@ def _shape(ak, array, name, where, owner):
         f"{owner}: branch {name!r} of {where} holds {what} (type "
         f"{str(ak.type(array))!r}), which do not flatten into columns. Leave it "
         "out: name the branches to read with 'branches', or select them with "
-        "'filter_name' (e.g. 'Muon_*'); or read it with uproot directly."
+        "'filter_name' (e.g. 'Muon_*'), or read the fields of an RNTuple's "
+        f"collection or record as branches (e.g. branches=['{name}.<field>']); or "
+        "read it with uproot directly."
     )
 
 
@@ -293,7 +295,9 @@ _COLUMNS_DOC = """The columns, in the order of the branches: a flat branch (one 
     does not flatten into columns (an object such as a TLorentzVector, a
     record, an RNTuple collection of records, a list of lists, strings) is a
     ``ValueError`` that names it: leave it out with ``branches`` or
-    ``filter_name``."""
+    ``filter_name``. The fields of an RNTuple's collection or record are
+    branches of their own, named with a dot: ``branches=["Muon.pt"]`` gives
+    the columns ``Muon.pt_0, Muon.pt_1, ...``."""
 
 
 def _check_all(owner, files, tree, branches, kw):

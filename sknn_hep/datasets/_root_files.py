@@ -142,6 +142,14 @@ def _branch_names(obj, branches, filter_name, filter_typename, aliases, where, o
     aliases = aliases or {}
     if branches is None:
         names = _top_keys(obj, filter_name, filter_typename)
+        if _is_rntuple(obj) and (filter_name or filter_typename) is not None:
+            # subfields the filters name ("Muon.pt"), if their field is not read
+            kwargs = {"filter_name": filter_name, "filter_typename": filter_typename}
+            names += [
+                k
+                for k in obj.keys(**{n: v for n, v in kwargs.items() if v is not None})
+                if "." in k and k.split(".", 1)[0] not in names
+            ]
         if not names and (filter_name is not None or filter_typename is not None):
             raise ValueError(
                 f"The 'filter_name'/'filter_typename' parameters of {owner} "
@@ -149,7 +157,12 @@ def _branch_names(obj, branches, filter_name, filter_typename, aliases, where, o
                 f"{where}; its branches are {_listing(available)}."
             )
         return names + [a for a in aliases if a not in names]
-    missing = [b for b in branches if b not in available and b not in aliases]
+    nested = set(obj.keys())  # also an RNTuple's subfields ("Muon.pt")
+    missing = [
+        b
+        for b in branches
+        if b not in available and b not in nested and b not in aliases
+    ]
     if missing:
         raise ValueError(
             f"The 'branches' parameter of {owner}: {missing} not in {where}; its "
@@ -291,7 +304,7 @@ def _read(source, start, stop, step_size, cut, aliases, owner):
                     source.names, step_size=step_size, library="ak", **kwargs
                 )
             return
-        fields = _top_keys(obj, None, None)
+        fields = list(obj.keys())  # with the subfields ("Muon.pt")
         needed = _rntuple_fields(source, fields, cut, aliases)
         kwargs = dict(filter_name=needed, entry_start=start, entry_stop=stop)
         if step_size is None:
@@ -328,11 +341,20 @@ def _rntuple_fields(source, fields, cut, aliases):
 
 def _rntuple_evaluate(uproot, ak, chunk, source, fields, cut, aliases):
     """The names of ``source`` (fields or aliases) of ``chunk``, cut applied."""
-    if not cut and not any(n in aliases for n in source.names):
+    if not cut and all(n in ak.fields(chunk) for n in source.names):
         return chunk
     from uproot.language.python import _expression_to_function, python_language
 
     values = {f: chunk[f] for f in ak.fields(chunk)}
+    for name in fields:  # a subfield: uproot reads it inside its parent record
+        if "." in name and name.split(".", 1)[0] in values:
+            value = chunk
+            for part in name.split("."):
+                value = value[part] if part in ak.fields(value) else None
+                if value is None:
+                    break
+            if value is not None:
+                values[name] = value
     keys = set(fields) | set(aliases)
 
     def compute(expression):
