@@ -52,7 +52,9 @@ def read_samples(samples, *, label_column="label", weight_column="weight", **kwa
     label_column, weight_column : str
         Names of the columns added.
     **kwargs
-        Passed to :func:`read_root` for every sample.
+        Passed to :func:`~sknn_hep.datasets.read_root` for every sample,
+        without ``branches`` (the weight is read as an alias, which
+        ``read_root`` adds to the columns of the branches it selects).
 
     Returns
     -------
@@ -84,8 +86,6 @@ def read_samples(samples, *, label_column="label", weight_column="weight", **kwa
                 **(options.get("aliases") or {}),
                 _WEIGHT_ALIAS: sample["weight"],
             }
-            if options.get("filter_name") is not None:
-                options["filter_name"] = [*options["filter_name"], _WEIGHT_ALIAS]
         try:
             frame = read_root(sample["files"], **options)
         except (ValueError, KeyError, OSError) as exc:
