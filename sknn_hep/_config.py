@@ -11,6 +11,19 @@ from .datasets import HIGGS_FEATURES
 from .preprocessing import HIGGS_LOG_COLUMNS, HIGGS_MASS_COLUMNS
 from .recipes import HIGGS_NETWORK
 
+# The [data] keys of ROOT files only (passed to read_root).
+_ROOT_KEYS = (
+    "files",
+    "cut",
+    "filter_name",
+    "entry_start",
+    "entry_stop",
+    "max_length",
+    "pad_value",
+    "aliases",
+    "luminosity",
+)
+
 #: The configuration ``sknn-hep fit`` runs without a CONFIG file.
 DEFAULT_CONFIG = {
     "data": {
@@ -27,15 +40,7 @@ DEFAULT_CONFIG = {
         "missing_value": -999.0,
         "allow_pickle": False,
         # ROOT (read_root): several files, entries, cut, branches, jagged branches
-        "files": None,
-        "cut": None,
-        "filter_name": None,
-        "entry_start": None,
-        "entry_stop": None,
-        "max_length": None,
-        "pad_value": None,
-        "aliases": None,
-        "luminosity": None,
+        **{key: None for key in _ROOT_KEYS},
     },
     # [[samples]]: signal and background ROOT samples, each with its label and
     # weight (see _SAMPLE_KEYS); empty: the table of [data] file
@@ -62,18 +67,6 @@ DEFAULT_CONFIG = {
     "fast": {"n_events": 2000, "max_epochs": 4},
 }
 
-# The [data] keys of ROOT files only (passed to read_root).
-_ROOT_KEYS = (
-    "files",
-    "cut",
-    "filter_name",
-    "entry_start",
-    "entry_stop",
-    "max_length",
-    "pad_value",
-    "aliases",
-    "luminosity",
-)
 # The keys of a [[samples]] table, and those it needs.
 _SAMPLE_KEYS = (
     "name",
