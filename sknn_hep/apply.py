@@ -685,7 +685,7 @@ def _input_format(path: Path, input_format):
     return _INPUT_SUFFIXES[suffix]
 
 
-def output_name(path: Path, output_format: str) -> str:
+def _output_name(path: Path, output_format: str) -> str:
     """The output's file name for the input ``path``: its name, new suffix."""
     name = path.name
     stem = name[: -len(path.suffix)] if path.suffix else name
@@ -719,7 +719,7 @@ def _check_output_dir(output_dir) -> Path:
 
 def _plan(inputs, output_dir, output_format):
     """The output of each input; refuses shared outputs and outputs over inputs."""
-    outputs = [output_dir / output_name(p, output_format) for p in inputs]
+    outputs = [output_dir / _output_name(p, output_format) for p in inputs]
     seen = {}
     for path, out in zip(inputs, outputs):
         if out in seen:
@@ -880,6 +880,13 @@ def apply_model(
     A rerun does not check that an existing output came from the same
     model: after changing it, pass ``overwrite=True`` or use another
     ``output_dir``.
+
+    Memory: each chunk is read, predicted and written before the next, so
+    the memory is set by ``chunk_size`` times the columns read. One
+    exception: a ``format="fixed"`` HDF5 table with text columns (read with
+    ``allow_pickle=True``) keeps them in one pickled node, which PyTables
+    reads whole for every chunk; rewrite such a file with
+    ``format="table"``.
 
     Examples
     --------

@@ -976,7 +976,7 @@ def _apply_parser(sub, common) -> None:
         metavar="COL",
         help="the input columns the model reads, one per feature in its order "
         "(default: the model's feature_names_in_; other names are given to the "
-        "model under its feature names)",
+        "model under its feature names); put it after MODEL and the INPUTs",
     )
     ap.add_argument(
         "--id-column",
