@@ -37,9 +37,13 @@ command line. The choices, and why:
   probability of ``classes_[1]`` for two classes (one column,
   ``score``) or one column per class otherwise (``score_<class>``), in
   the order of ``classes_``; a classifier without ``predict_proba``
-  gives ``decision_function`` the same way. A regressor gives
-  ``predict``: ``score``, or ``score_0, score_1, ...`` for several
-  outputs. A :class:`~sknn_hep.neural_network.MultiTaskNeuralNet`
+  gives ``decision_function`` the same way (one with neither, its
+  predicted label). A regressor gives ``predict``: ``score``, or
+  ``score_0, score_1, ...`` for several outputs. Why: for two classes
+  the signal probability is the one number an analysis cuts on (the
+  other is one minus it); with more classes no single column says it
+  all, so each gets one, named so that it reads without the model. A
+  :class:`~sknn_hep.neural_network.MultiTaskNeuralNet`
   gives one column per task, named by ``task_names_``:
   ``score_<task>`` (the probability of the task's second class for a
   binary task, the prediction for a regression task) and
@@ -65,15 +69,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._config import _SUFFIXES
+from .datasets._readers import _listing
 
 __all__ = ["apply_model", "load_model"]
 
 _OWNER = "apply_model"
 _INPUT_FORMATS = ("csv", "hdf5", "parquet", "root")
 _OUTPUT_SUFFIXES = {"parquet": ".parquet", "root": ".root"}
-# the config reader's suffixes, and Parquet, which only apply reads
-_INPUT_SUFFIXES = {**_SUFFIXES, ".parquet": "parquet", ".pq": "parquet"}
+# with the config reader's suffixes (sknn_hep._config, which imports torch)
+_PARQUET_SUFFIXES = {".parquet": "parquet", ".pq": "parquet"}
 _DEFAULT_TREE = "events"
 
 
@@ -121,7 +125,7 @@ def _innermost(model):
     """The estimator at the end of Pipelines and inside sknn_hep ensembles."""
     from sklearn.pipeline import Pipeline
 
-    for _ in range(100):
+    while True:
         if isinstance(model, Pipeline):
             model = model.steps[-1][1]
         elif type(model).__module__.startswith("sknn_hep.ensemble") and getattr(
@@ -129,8 +133,7 @@ def _innermost(model):
         ):
             model = model.estimators_[0]
         else:
-            break
-    return model
+            return model
 
 
 class _Scorer:
@@ -164,8 +167,8 @@ class _Scorer:
             )
             classes = list(model.classes_)
             self.names = (
-                [score_name]
-                if len(classes) == 2
+                [score_name]  # two classes, or labels from predict
+                if len(classes) == 2 or self.method == "predict"
                 else [f"{score_name}_{c}" for c in classes]
             )
         else:
@@ -232,14 +235,6 @@ class _Scorer:
 
 
 # -- inputs -------------------------------------------------------------------
-def _listing(names, limit=20):
-    names = list(names)
-    shown = ", ".join(repr(str(n)) for n in names[:limit])
-    if len(names) > limit:
-        shown += f", ... ({len(names)} in total)"
-    return f"[{shown}]"
-
-
 class _Source:
     """An input: ``columns``, ``n_rows`` (None: unknown), ``tree``, ``chunks``."""
 
@@ -675,14 +670,17 @@ def _input_list(inputs):
 def _input_format(path: Path, input_format):
     if input_format is not None:
         return input_format
+    from ._config import _SUFFIXES
+
+    known = {**_SUFFIXES, **_PARQUET_SUFFIXES}
     suffix = path.suffix.lower()
-    if suffix not in _INPUT_SUFFIXES:
+    if suffix not in known:
         raise ValueError(
             f"{_OWNER}: cannot tell the format of {str(path)!r} from its suffix "
-            f"(known: {', '.join(sorted(_INPUT_SUFFIXES))}); pass input_format, "
+            f"(known: {', '.join(sorted(known))}); pass input_format, "
             f"one of {list(_INPUT_FORMATS)}."
         )
-    return _INPUT_SUFFIXES[suffix]
+    return known[suffix]
 
 
 def _output_name(path: Path, output_format: str) -> str:
@@ -870,9 +868,10 @@ def apply_model(
     The score columns: a classifier with ``predict_proba`` gives the
     probability of ``classes_[1]`` for two classes (``score``), else one
     column per class (``score_<class>``, in the order of ``classes_``);
-    one without ``predict_proba`` gives ``decision_function`` the same way;
-    a regressor gives ``predict`` (``score``, or ``score_0, score_1, ...``
-    for several outputs); a
+    one without ``predict_proba`` gives ``decision_function`` the same way
+    (one with neither, its predicted label, ``score``); a regressor gives
+    ``predict`` (``score``, or ``score_0, score_1, ...`` for several
+    outputs); a
     :class:`~sknn_hep.neural_network.MultiTaskNeuralNet` one column per
     binary or regression task (``score_<task>``, from ``task_names_``) and
     one per class of a multiclass task (``score_<task>_<class>``).

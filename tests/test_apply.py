@@ -706,3 +706,24 @@ def test_jagged_root_branches(tmp_path, model):
     flat = _write(_frame(20, seed=19), tmp_path / "flat.csv", "csv")
     with pytest.raises(ValueError, match="'pad_value' parameter .* jagged ROOT"):
         apply_model(model, flat, tmp_path / "d", pad_value=-1.0, progress=False)
+
+
+def test_scikit_learn_models_without_predict_proba(tmp_path):
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    frame = _frame(90, seed=21)
+    path = _write(frame, tmp_path / "in.parquet", "parquet")
+    X = frame[FEATURES]
+    svc = make_pipeline(StandardScaler(), LinearSVC()).fit(X, frame["label"])
+    [out] = apply_model(svc, path, tmp_path / "svc", chunk_size=CHUNK, progress=False)
+    np.testing.assert_allclose(
+        pd.read_parquet(out)["score"], svc.decision_function(X), rtol=1e-12
+    )
+    two = LinearRegression().fit(X, np.column_stack([frame["x0"], frame["x1"]]))
+    [out] = apply_model(two, path, tmp_path / "two", chunk_size=CHUNK, progress=False)
+    got = pd.read_parquet(out)
+    assert got.columns.tolist() == ["score_0", "score_1"]
+    np.testing.assert_allclose(got.to_numpy(), two.predict(X), rtol=1e-12)
