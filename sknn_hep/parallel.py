@@ -203,9 +203,12 @@ def _call_on_block(block, model, method, owner, dtype, width):
 def _call_on_partition(part, model, method, owner, dtype, width, columns):
     """``_call_on_block`` on a pandas partition, indexed like the partition."""
     out = _call_on_block(part, model, method, owner, dtype, width)
+    # object stays object (pandas would infer its string dtype from a
+    # non-empty block, but not from the empty meta)
+    kind = object if np.dtype(dtype).kind == "O" else None
     if width is None:
-        return pd.Series(out, index=part.index, name=method)
-    return pd.DataFrame(out, index=part.index, columns=columns)
+        return pd.Series(out, index=part.index, name=method, dtype=kind)
+    return pd.DataFrame(out, index=part.index, columns=columns, dtype=kind)
 
 
 def _probe(model, method: str, owner: str, sample, first_rows):

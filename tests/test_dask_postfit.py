@@ -284,6 +284,16 @@ def _blockwise_reference_list(net, X):
 # -- without a cluster ------------------------------------------------------------
 
 
+def test_object_labels_keep_object_dtype(data):
+    _, frame, y_str, _ = data
+    model = ParallelPostFit(NeuralClassifier(**FAST)).fit(frame, y_str.astype(object))
+    assert model.classes_.dtype == object
+    labels = model.predict(_dask_frame(frame))
+    computed = labels.compute(scheduler="sync")
+    assert labels.dtype == computed.dtype == object
+    np.testing.assert_array_equal(computed, model.predict(frame))
+
+
 def test_empty_partitions_give_empty_results(data, models):
     _, frame, _, _ = data
     ddf = _dask_frame(frame)
