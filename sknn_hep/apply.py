@@ -1061,7 +1061,12 @@ def _run(plan: dict, report=None) -> list:
     ) as files:
         for path, out, source in plan["todo"]:
             if source is not None:
-                _write_one(source, out, plan, tqdm)
+                try:
+                    _write_one(source, out, plan, tqdm)
+                except Exception as exc:
+                    exc.add_note(f"{_OWNER}: while scoring {str(path)!r}")
+                    plan["failed"] = path
+                    raise
             files.update(1)
             if report is not None:
                 report(path, out, source is not None)
@@ -1069,13 +1074,20 @@ def _run(plan: dict, report=None) -> list:
 
 
 def _open_source(path: Path, fmt: str, o: dict):
-    return _SOURCES[fmt](
-        path,
-        tree=o["tree"],
-        key=o["key"],
-        allow_pickle=o["allow_pickle"],
-        pad_value=o["pad_value"],
-    )
+    try:
+        return _SOURCES[fmt](
+            path,
+            tree=o["tree"],
+            key=o["key"],
+            allow_pickle=o["allow_pickle"],
+            pad_value=o["pad_value"],
+        )
+    except (ValueError, OSError, KeyError) as exc:
+        if str(path) in str(exc):
+            raise  # our checks, which name the file
+        raise ValueError(
+            f"{_OWNER}: cannot read {str(path)!r} as {fmt}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _write_one(source, out: Path, plan: dict, tqdm):

@@ -832,6 +832,16 @@ def _apply(args) -> int:
 
     try:
         _run(plan, report=report)
+    except Exception as exc:  # noqa: BLE001 - name the file, keep one line
+        if args.traceback or "failed" not in plan:
+            raise
+        print(
+            f"sknn-hep apply: error: while scoring {str(plan['failed'])!r} "
+            f"({done[True]} output(s) written before; its own was removed): "
+            f"{type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         if args.traceback:
             raise

@@ -727,3 +727,38 @@ def test_scikit_learn_models_without_predict_proba(tmp_path):
     got = pd.read_parquet(out)
     assert got.columns.tolist() == ["score_0", "score_1"]
     np.testing.assert_allclose(got.to_numpy(), two.predict(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".root", ".h5"])
+def test_unreadable_input_is_named(tmp_path, model, suffix):
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(b"not a data file at all" * 10)
+    with pytest.raises(ValueError, match="broken"):
+        apply_model(model, path, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_failure_while_scoring_names_the_file(tmp_path, model, capsys, monkeypatch):
+    frames = [_frame(50, seed=50 + i) for i in range(2)]
+    inputs = [
+        str(_write(f, tmp_path / f"f{i}.csv", "csv")) for i, f in enumerate(frames)
+    ]
+    saved = tmp_path / "model.joblib"
+    joblib.dump(model, saved)
+    calls = []
+    predict_proba = NeuralClassifier.predict_proba
+
+    def failing(self, X):
+        calls.append(len(X))
+        if len(calls) == 3:
+            raise RuntimeError("the network broke")
+        return predict_proba(self, X)
+
+    monkeypatch.setattr(NeuralClassifier, "predict_proba", failing)
+    out = tmp_path / "out"
+    argv = ["apply", str(saved), *inputs, "--output", str(out), "--quiet"]
+    assert main([*argv, "--chunk-size", str(CHUNK)]) == 1
+    err = capsys.readouterr().err
+    assert f"while scoring {inputs[1]!r} (1 output(s) written before" in err
+    assert "RuntimeError: the network broke" in err and err.count("\n") == 1
+    assert sorted(p.name for p in out.iterdir()) == ["f0.parquet"]
