@@ -392,7 +392,7 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
         The classes of the fitted estimator (classifiers only).
     n_features_in_ : int
         Number of features the fitted estimator was trained on.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str
         Their names, when the estimator was fitted on a DataFrame.
 
     See Also
