@@ -810,9 +810,10 @@ def apply_model(
     score_name : str, default="score"
         The name of the score column, the prefix of several (see Notes).
     output_format : {"parquet", "root"}, default="parquet"
-        Parquet (one row group per chunk), or ROOT (a tree named as the
+        Parquet (one row group per chunk), or ROOT (a TTree named as the
         input's tree, ``tree`` or ``"events"`` for other inputs, with the
-        input's number of entries: a friend tree of the input).
+        input's number of entries: a friend tree of an input TTree; for an
+        input RNTuple, which takes no friends, a TTree all the same).
     input_format : {"csv", "hdf5", "parquet", "root"} or None, default=None
         The format of every input; ``None`` tells it from each suffix.
     chunk_size : int, default=100_000

@@ -762,3 +762,24 @@ def test_cli_failure_while_scoring_names_the_file(tmp_path, model, capsys, monke
     assert f"while scoring {inputs[1]!r} (1 output(s) written before" in err
     assert "RuntimeError: the network broke" in err and err.count("\n") == 1
     assert sorted(p.name for p in out.iterdir()) == ["f0.parquet"]
+
+
+def test_plain_h5py_file(tmp_path, model):
+    import h5py
+
+    frame = _frame(110, seed=22)
+    path = tmp_path / "plain.h5"
+    with h5py.File(path, "w") as f:
+        group = f.create_group("events")
+        for c in [*FEATURES, "event"]:
+            group.create_dataset(c, data=frame[c].to_numpy())
+    [out] = apply_model(
+        model,
+        path,
+        tmp_path / "out",
+        key="events",
+        id_columns="event",
+        chunk_size=CHUNK,
+        progress=False,
+    )
+    _check(out, model, frame)
