@@ -177,6 +177,19 @@ class _Scorer:
             self.names = None  # one or several outputs: known from the first chunk
         self.groups = event_number is not None
         if self.groups:
+            own = getattr(model, "event_number", None)
+            if own is not None or getattr(model, "prediction", None) == "average":
+                why = (
+                    f"reads them from its own column {own!r}"
+                    if own is not None
+                    else "has prediction='average'"
+                )
+                raise ValueError(
+                    f"The 'event_number' parameter of {_OWNER} gives a "
+                    f"cross-trained model its event numbers, but this "
+                    f"{type(model).__name__} {why}. Got {event_number!r} "
+                    "instead; leave it None."
+                )
             methods = ["predict", "predict_proba"] if self.tasks else [self.method]
             for name in methods:
                 method = getattr(model, name, None)

@@ -783,3 +783,37 @@ def test_plain_h5py_file(tmp_path, model):
         progress=False,
     )
     _check(out, model, frame)
+
+
+def test_event_number_refused_where_the_model_takes_none(tmp_path):
+    from sknn_hep.ensemble import CrossTrainingClassifier
+
+    frame = _frame(60, seed=23)
+    path = _write(frame, tmp_path / "in.parquet", "parquet")
+    net = NeuralClassifier(n_layers=1, n_units=4, max_epochs=1, verbose=0)
+    own = CrossTrainingClassifier(net, n_splits=2, event_number="event").fit(
+        frame[[*FEATURES, "event"]], frame["label"]
+    )
+    with pytest.raises(ValueError, match="reads them from its own column 'event'"):
+        apply_model(own, path, tmp_path / "a", event_number="event", progress=False)
+    # its own column is one of its features: read without event_number
+    [out] = apply_model(own, path, tmp_path / "a", chunk_size=CHUNK, progress=False)
+    np.testing.assert_allclose(
+        pd.read_parquet(out)["score"],
+        own.predict_proba(frame[[*FEATURES, "event"]])[:, 1],
+        rtol=1e-6,
+        atol=1e-7,
+    )
+    own.set_params(event_number=None, prediction="average")
+    with pytest.raises(ValueError, match="prediction='average'"):
+        apply_model(own, path, tmp_path / "b", event_number="event", progress=False)
+
+
+def test_progress_bars(tmp_path, model, capsys):
+    frame = _frame(90, seed=24)
+    path = _write(frame, tmp_path / "in.csv", "csv")
+    apply_model(model, path, tmp_path / "out", chunk_size=CHUNK)
+    err = capsys.readouterr().err
+    assert "apply" in err and "file" in err
+    apply_model(model, path, tmp_path / "out2", chunk_size=CHUNK, progress=False)
+    assert capsys.readouterr().err == ""
