@@ -820,6 +820,19 @@ def _apply(args) -> int:
         raise ConfigError(f"{exc} (--allow-pickle on the command line)") from None
     except (ValueError, OSError) as exc:
         raise ConfigError(str(exc)) from None
+    if args.event_number is None and _takes_event_numbers(model):
+        roles = Path(args.model).parent / _ROLES
+        named = None
+        if roles.is_file():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                named = json.loads(roles.read_text())["data"]["event_number"]
+        hint = f" (--event-number {named}, as in {roles})" if named else ""
+        print(
+            "sknn-hep apply: note: the model is cross-trained; without "
+            "--event-number every event gets the average of its clones, right "
+            "for new data, not for the events it was trained on" + hint + ".",
+            file=sys.stderr,
+        )
 
     done = {True: 0, False: 0}
 
@@ -955,6 +968,19 @@ def _parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=_report)
     _apply_parser(sub, common)
     return parser
+
+
+def _takes_event_numbers(model) -> bool:
+    """Whether a model routes events by the event numbers given as groups."""
+    import inspect
+
+    method = getattr(model, "predict_proba", None) or getattr(model, "predict", None)
+    return (
+        method is not None
+        and "groups" in inspect.signature(method).parameters
+        and getattr(model, "event_number", None) is None
+        and getattr(model, "prediction", None) != "average"
+    )
 
 
 def _apply_parser(sub, common) -> None:

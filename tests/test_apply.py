@@ -817,3 +817,35 @@ def test_progress_bars(tmp_path, model, capsys):
     assert "apply" in err and "file" in err
     apply_model(model, path, tmp_path / "out2", chunk_size=CHUNK, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_cli_notes_a_cross_trained_model_without_event_numbers(tmp_path, capsys):
+    import json
+
+    from sknn_hep.ensemble import CrossTrainingClassifier
+
+    frame = _frame(80, seed=25)
+    ct = CrossTrainingClassifier(
+        NeuralClassifier(n_layers=1, n_units=4, max_epochs=1, verbose=0),
+        n_splits=2,
+    ).fit(frame[FEATURES], frame["label"], groups=frame["event"])
+    (tmp_path / "m").mkdir()
+    joblib.dump(ct, tmp_path / "m" / "model.joblib")
+    (tmp_path / "m" / "roles.json").write_text(
+        json.dumps({"data": {"event_number": "event"}})
+    )
+    data = str(_write(frame, tmp_path / "in.csv", "csv"))
+    argv = ["apply", str(tmp_path / "m" / "model.joblib"), data, "--quiet"]
+    assert main([*argv, "--output", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "note: the model is cross-trained" in err
+    assert "(--event-number event, as in" in err
+    argv += ["--output", str(tmp_path / "b"), "--event-number", "event"]
+    assert main(argv) == 0
+    assert "note" not in capsys.readouterr().err
+    np.testing.assert_allclose(
+        pd.read_parquet(tmp_path / "b" / "in.parquet")["score"],
+        ct.predict_proba(frame[FEATURES], groups=frame["event"])[:, 1],
+        rtol=1e-6,
+        atol=1e-7,
+    )
