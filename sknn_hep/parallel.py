@@ -428,9 +428,13 @@ class ParallelPostFit(MetaEstimatorMixin, BaseEstimator):
     row, on the first row of ``X``, which is then computed. Class labels that
     are strings give an object-dtype result.
 
-    Blocks are scored independently. With ``inference_dtype="float64"`` (the
-    default of the networks) a row's score does not depend on the rows beside
-    it, so the result equals the in-memory one exactly.
+    Blocks are scored independently, so a row's result equals that of the
+    in-memory call on the same block of rows bit for bit. Against one
+    in-memory call on all rows, floating-point results of the networks can
+    differ in the last bit (~1e-16): torch's float64 matrix product rounds a
+    row according to its position in the batch, and the networks predict in
+    batches of 4,096 rows. Blocks of a multiple of 4,096 rows line up with
+    those batches and give bit-identical results.
 
     ``fit`` and ``score`` run in memory: Dask collections passed to them are
     computed first.

@@ -284,6 +284,24 @@ def _blockwise_reference_list(net, X):
 # -- without a cluster ------------------------------------------------------------
 
 
+def test_blocks_of_whole_prediction_batches_are_bit_identical():
+    # The networks predict in batches of PREDICT_BATCH_SIZE rows; Dask blocks
+    # of a multiple of it line up with those batches (other blocks can change
+    # a row's float64 output in the last bit).
+    from sknn_hep.neural_network._net import PREDICT_BATCH_SIZE
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(2 * PREDICT_BATCH_SIZE + 1000, 3))
+    net = NeuralClassifier(**FAST).fit(X[:200], X[:200, 0] > 0)
+    wrapper = ParallelPostFit(net)
+    for rows in (PREDICT_BATCH_SIZE, 2 * PREDICT_BATCH_SIZE):
+        blocks = da.from_array(X, chunks=(rows, 3))
+        np.testing.assert_array_equal(
+            wrapper.decision_function(blocks).compute(scheduler="sync"),
+            net.decision_function(X),
+        )
+
+
 def test_object_labels_keep_object_dtype(data):
     _, frame, y_str, _ = data
     model = ParallelPostFit(NeuralClassifier(**FAST)).fit(frame, y_str.astype(object))
