@@ -782,6 +782,16 @@ def _apply(args) -> int:
     from .apply import _check_params, _prepare, _run, load_model
     from .datasets._readers import PickledDataError
 
+    pad_value = args.pad_value
+    roles_path = Path(args.model).parent / _ROLES
+    if pad_value is None and roles_path.is_file():
+        # the padding the model was trained with by `sknn-hep fit`
+        # (root_options' rule: pad_value, else the missing value, else NaN)
+        data = json.loads(roles_path.read_text()).get("data", {})
+        pad_value = data.get("pad_value")
+        if pad_value is None:
+            missing = data.get("missing_value")
+            pad_value = float("nan") if missing is None else missing
     options = dict(
         columns=args.columns,
         id_columns=args.id_column,
@@ -791,7 +801,7 @@ def _apply(args) -> int:
         input_format=args.input_format,
         chunk_size=args.chunk_size,
         tree=args.tree,
-        pad_value=args.pad_value,
+        pad_value=pad_value,
         key=args.key,
         allow_pickle=args.allow_pickle,
         overwrite=args.overwrite,
@@ -1063,7 +1073,9 @@ def _apply_parser(sub, common) -> None:
         type=float,
         metavar="X",
         help="padding of the jagged ROOT branches read as columns b_0, b_1, ... "
-        "(as read_root's pad_value; default 0.0): the value used in training",
+        "(as read_root's pad_value): the value used in training; default: the "
+        "padding of the [data] in roles.json next to the model (written by "
+        "sknn-hep fit), else 0.0",
     )
     ap.add_argument(
         "--key", metavar="KEY", help="table of the HDF5 inputs (default: the only one)"

@@ -708,6 +708,44 @@ def test_jagged_root_branches(tmp_path, model):
         apply_model(model, flat, tmp_path / "d", pad_value=-1.0, progress=False)
 
 
+def test_cli_pads_as_the_training_of_roles_json(tmp_path, capsys):
+    # a model trained by `sknn-hep fit` on jagged ROOT branches was padded
+    # with the missing value; `apply` next to its roles.json pads the same
+    import json
+
+    import awkward as ak
+    import joblib
+    import uproot
+
+    from sknn_hep.datasets import read_root
+
+    rng = np.random.default_rng(21)
+    n = 90
+    counts = rng.integers(0, 4, n)
+    path = tmp_path / "jets.root"
+    with uproot.recreate(path) as f:
+        f.mktree("events", {"met": "float64", "jet_pt": "var * float64"})
+        f["events"].extend(
+            {
+                "met": rng.normal(size=n),
+                "jet_pt": ak.unflatten(rng.normal(size=counts.sum()), counts),
+            }
+        )
+    X = read_root(path, "events", max_length=2, pad_value=-5.0)
+    net = NeuralClassifier(
+        n_layers=1, n_units=4, max_epochs=1, missing_values=-5.0, random_state=0
+    ).fit(X, (X["met"] > 0).astype(int))
+    model_dir = tmp_path / "run"
+    model_dir.mkdir()
+    joblib.dump(net, model_dir / "model.joblib")
+    roles = {"data": {"missing_value": -5.0, "max_length": 2, "pad_value": None}}
+    (model_dir / "roles.json").write_text(json.dumps(roles))
+    argv = ["apply", str(model_dir / "model.joblib"), str(path)]
+    assert main([*argv, "--output", str(tmp_path / "out"), "--quiet"]) == 0
+    scores = pd.read_parquet(tmp_path / "out" / "jets.parquet")["score"]
+    np.testing.assert_allclose(scores, net.predict_proba(X)[:, 1], rtol=1e-6)
+
+
 def test_scikit_learn_models_without_predict_proba(tmp_path):
     from sklearn.linear_model import LinearRegression
     from sklearn.pipeline import make_pipeline
