@@ -11,7 +11,7 @@
 
 ``joblib.dump``/``joblib.load`` of fitted models works as for any
 scikit-learn estimator; see ``docs/persistence.md`` for when to use which.
-The ONNX export needs the optional extra ``sknn-hep[onnx]``.
+The ONNX export needs the optional extra ``onnx`` (``pip install -e ".[onnx]"`` in the checkout).
 """
 
 from .._versions import VersionWarning

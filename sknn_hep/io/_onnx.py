@@ -321,7 +321,7 @@ def export_onnx(model, path, *, opset_version=None, dynamo=False) -> None:
         If the model is not fitted.
     ImportError
         If ``onnx`` (or, with ``dynamo=True``, ``onnxscript``) is missing:
-        install ``sknn-hep[onnx]``.
+        install the extra ``onnx``.
 
     Notes
     -----
