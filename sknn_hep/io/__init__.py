@@ -11,7 +11,8 @@
 
 ``joblib.dump``/``joblib.load`` of fitted models works as for any
 scikit-learn estimator; see ``docs/persistence.md`` for when to use which.
-The ONNX export needs the optional extra ``onnx`` (``pip install -e ".[onnx]"`` in the checkout).
+The ONNX export needs the optional extra ``onnx`` (in the checkout:
+``pip install -e ".[onnx]"``).
 """
 
 from .._versions import VersionWarning
