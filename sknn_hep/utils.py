@@ -540,6 +540,11 @@ def check_float32_range(
     X = np.asarray(X)
     if X.dtype.kind != "f" or X.dtype.itemsize <= 4 or X.size == 0:
         return
+    # reductions first (no temporary of the data's size; fmax/fmin skip NaN)
+    if np.fmax.reduce(X, axis=None) <= FLOAT32_MAX and (
+        np.fmin.reduce(X, axis=None) >= -FLOAT32_MAX
+    ):
+        return
     with np.errstate(invalid="ignore"):
         big = np.abs(X) > FLOAT32_MAX
     if not big.any():
