@@ -177,8 +177,15 @@ CHUNK_ROWS = 65_536
 _COLUMN_BLOCK = 2
 
 
-def column_blocks(n_columns: int) -> list[slice]:
-    """Consecutive column slices of 2 or 3 columns (one slice if fewer).
+# bytes of the float64 column blocks the input statistics are computed on
+STATS_BLOCK_BYTES = 64 * 2**20
+
+
+def column_blocks(n_columns: int, width: int = 2) -> list[slice]:
+    """Consecutive column slices of ``width`` (>= 2) columns, never one alone.
+
+    A last block narrower than 2 columns joins the one before (numpy sums a
+    block of one column in another order than a block of several).
 
     Examples
     --------
@@ -186,8 +193,11 @@ def column_blocks(n_columns: int) -> list[slice]:
     [slice(0, 2, None), slice(2, 5, None)]
     >>> column_blocks(1)
     [slice(0, 1, None)]
+    >>> column_blocks(30, width=8)
+    [slice(0, 8, None), slice(8, 16, None), slice(16, 24, None), slice(24, 30, None)]
     """
-    edges = list(range(0, n_columns, _COLUMN_BLOCK))
+    width = max(int(width), _COLUMN_BLOCK)
+    edges = list(range(0, n_columns, width))
     if len(edges) > 1 and n_columns - edges[-1] < _COLUMN_BLOCK:
         edges.pop()
     edges.append(n_columns)
@@ -227,7 +237,10 @@ def blockwise_input_constants(x, rows, weights, kind, missing_mask=None):
     stats = kind is not False and x.shape[1] > 0
     if not stats and missing_mask is None:
         return None, None, flags
-    for cols in column_blocks(x.shape[1]):
+    # as many columns per block as fit in STATS_BLOCK_BYTES of float64 (at
+    # least 2): one pass over small data, bounded temporaries on large data
+    width = STATS_BLOCK_BYTES // max(1, 8 * len(rows))
+    for cols in column_blocks(x.shape[1], width):
         block = np.ascontiguousarray(x[rows, cols])
         missing = missing_mask(block) if missing_mask is not None else None
         if missing is not None:
