@@ -178,7 +178,7 @@ _COLUMN_BLOCK = 2
 
 
 # bytes of the float64 column blocks the input statistics are computed on
-STATS_BLOCK_BYTES = 64 * 2**20
+STATS_BLOCK_BYTES = 16 * 2**20
 
 
 def column_blocks(n_columns: int, width: int = 2) -> list[slice]:
