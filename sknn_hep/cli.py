@@ -784,14 +784,19 @@ def _apply(args) -> int:
 
     pad_value = args.pad_value
     roles_path = Path(args.model).parent / _ROLES
-    if pad_value is None and roles_path.is_file():
-        # the padding the model was trained with by `sknn-hep fit`
-        # (root_options' rule: pad_value, else the missing value, else NaN)
+    root_inputs = args.input_format == "root" or any(
+        str(p).endswith(".root") for p in args.inputs
+    )
+    if pad_value is None and root_inputs and roles_path.is_file():
+        # the padding of the jagged branches the model was trained on by
+        # `sknn-hep fit` (root_options' rule: pad_value, else the missing
+        # value, else NaN)
         data = json.loads(roles_path.read_text()).get("data", {})
-        pad_value = data.get("pad_value")
-        if pad_value is None:
-            missing = data.get("missing_value")
-            pad_value = float("nan") if missing is None else missing
+        if data.get("max_length") is not None:
+            pad_value = data.get("pad_value")
+            if pad_value is None:
+                missing = data.get("missing_value")
+                pad_value = float("nan") if missing is None else missing
     options = dict(
         columns=args.columns,
         id_columns=args.id_column,
