@@ -508,7 +508,12 @@ class TensorNet(NeuralNet):
             module = copy.deepcopy(module).double()
         fn = module.logits if logits else module
         dtype = torch.float64 if float64 else torch.float32
-        size = PREDICT_BATCH_SIZE
+        # an ensemble's k members see k copies of each row: chunks of
+        # PREDICT_BATCH_SIZE / k rows keep the activations (and the memory of
+        # a chunk) as for one network; a divisor, so that splits at
+        # multiples of PREDICT_BATCH_SIZE stay bit-identical
+        members = max(1, int(getattr(self.module_, "n_ensemble", 1)))
+        size = max(1, PREDICT_BATCH_SIZE // members)
         n = x.shape[0]
         result = None
         with torch.inference_mode():
