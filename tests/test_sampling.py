@@ -119,3 +119,20 @@ def test_rotation_errors(args, kwargs, match):
     X = pd.DataFrame({"a": [0.1, 0.2], "b": [1.0, 2.0]})
     with pytest.raises(ValueError, match=match):
         augment_azimuthal_rotation(X, *args, **kwargs)
+
+
+def test_binned_target_weights_with_negative_weights():
+    # NLO samples: negative weights are fine where each bin sums positive
+    y = np.array([0.5, 0.6, 0.7, 1.5, 1.6])
+    sw = np.array([1.0, -0.5, 2.0, 1.0, 1.0])
+    w = binned_target_weights(y, bins=[0, 1, 2], sample_weight=sw)
+    np.testing.assert_allclose(w, sw * 2.25 / np.array([2.5, 2.5, 2.5, 2.0, 2.0]))
+    assert w.sum() == pytest.approx(sw.sum())
+    # a bin summing to zero or less cannot be balanced: named, not left as is
+    sw = np.array([1.0, 1.0, 1.0, 1.0, -2.0])
+    with pytest.raises(
+        ValueError, match=r"bin 1 of y \(\[1, 2\]\) have weights summing to -1"
+    ):
+        binned_target_weights(y, bins=[0, 1, 2], sample_weight=sw)
+    with pytest.raises(ValueError, match=r"sums to -1; the weights must sum"):
+        binned_target_weights(y, sample_weight=[1.0, -1.0, -1.0, 0.0, 0.0])

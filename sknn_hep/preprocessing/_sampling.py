@@ -12,7 +12,9 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
-from sklearn.utils.validation import _check_sample_weight, column_or_1d
+from sklearn.utils.validation import column_or_1d
+
+from ..utils import check_event_weights
 
 
 @validate_params(
@@ -43,7 +45,9 @@ def binned_target_weights(y, bins=10, *, sample_weight=None):
         bin.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the events (counts when None). The result is
-        ``sample_weight * ⟨N⟩ / N_b``.
+        ``sample_weight * ⟨N⟩ / N_b``. Negative weights are allowed (NLO
+        generators) where the total, and each bin's total, is positive (a
+        bin summing to zero or less is a ValueError naming it).
 
     Returns
     -------
@@ -63,7 +67,10 @@ def binned_target_weights(y, bins=10, *, sample_weight=None):
         raise ValueError("The 'y' parameter of binned_target_weights must be finite.")
     if y.size == 0:
         raise ValueError("The 'y' parameter of binned_target_weights is empty.")
-    w = _check_sample_weight(sample_weight, y, dtype=np.float64)
+    if sample_weight is None:
+        w = np.ones_like(y)
+    else:
+        w = check_event_weights(sample_weight, y, owner="binned_target_weights")
     if isinstance(bins, Integral):
         edges = np.histogram_bin_edges(y, bins=int(bins))
     else:
@@ -75,11 +82,18 @@ def binned_target_weights(y, bins=10, *, sample_weight=None):
             )
     index = np.clip(np.searchsorted(edges, y, side="right") - 1, 0, edges.size - 2)
     totals = np.bincount(index, weights=w, minlength=edges.size - 1)
-    filled = totals > 0
-    if not filled.any():
+    weighted = np.bincount(index, weights=w != 0, minlength=edges.size - 1) > 0
+    bad = np.flatnonzero(weighted & ~(totals > 0))
+    if bad.size:
+        j = int(bad[0])
         raise ValueError(
-            "The sample_weight passed to binned_target_weights sums to zero."
+            f"The events of bin {j} of y ([{edges[j]:g}, {edges[j + 1]:g}]) have "
+            f"weights summing to {totals[j]:g}; binned_target_weights cannot give "
+            "that bin the mean bin total (negative weights are allowed, but each "
+            "bin with events must sum to a positive number): use fewer or wider "
+            "bins."
         )
+    filled = totals > 0
     mean = totals[filled].mean()
     return w * mean / np.where(filled, totals, 1.0)[index]
 
