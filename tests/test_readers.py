@@ -534,7 +534,6 @@ def test_read_root_dtypes_kept_where_the_pad_value_fits(tmp_path):
 HZZ = Path(__file__).parents[1] / "benchmarks" / "data" / "scikit-hep-testdata"
 
 
-@pytest.mark.skipif(not (HZZ / "uproot-HZZ.root").is_file(), reason="no test data")
 def test_read_root_real_files_hzz_and_zmumu():
     """scikit-hep-testdata's files: jagged muons, and a string branch."""
     path = HZZ / "uproot-HZZ.root"

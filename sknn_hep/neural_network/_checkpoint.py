@@ -20,16 +20,12 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, LRScheduler
 
 from ..utils import atomic_write
-
-if TYPE_CHECKING:
-    from ._net import TensorNet
 
 CHECKPOINT_FILE = "checkpoint.pt"
 """Name of the latest checkpoint in ``checkpoint_dir``."""
@@ -60,7 +56,7 @@ class Checkpointer:
     target_epochs: int = 0
     best_loss: float = math.inf
 
-    def save(self, net: TensorNet, generators: dict, *, finished: bool):
+    def save(self, net: NeuralNet, generators: dict, *, finished: bool):
         row = net.history[-1]
         if "valid_score" in row:  # a scoring metric: higher is better
             loss = -float(row["valid_score"])

@@ -16,7 +16,6 @@ import json
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,9 +25,6 @@ from skorch.history import History
 
 from ..nn.data import epoch_order
 from ._inputs import as_tensor
-
-if TYPE_CHECKING:
-    from ._checkpoint import Checkpointer
 
 # Inference runs in cache-sized chunks (faster than one large batch).
 PREDICT_BATCH_SIZE = 4096
@@ -167,7 +163,7 @@ class TensorNet(NeuralNet):
         epochs: int,
         *,
         on_divergence: str = "raise",
-        checkpointer: Checkpointer | None = None,
+        checkpointer=None,
         resume: dict | None = None,
     ):
         """Train for ``epochs`` epochs, continuing from the current state.
@@ -175,10 +171,10 @@ class TensorNet(NeuralNet):
         ``on_divergence``: ``"raise"`` (:class:`TrainingDivergedError`) or
         ``"restore"`` (the weights and optimizer state of the last finite
         epoch, a warning, and the end of training) when a loss is not finite.
-        ``checkpointer`` writes the state at each epoch end; ``resume``, a
-        checkpoint read by :func:`read_checkpoint`, is loaded first and
-        training goes on to the epoch count it was headed for (``epochs`` is
-        then not used).
+        ``checkpointer`` (a ``_checkpoint.Checkpointer``) writes the state at
+        each epoch end; ``resume``, a checkpoint read by
+        :func:`read_checkpoint`, is loaded first and training goes on to the
+        epoch count it was headed for (``epochs`` is then not used).
         """
         if not self.initialized_:
             self.initialize()
