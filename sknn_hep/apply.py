@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from .datasets._readers import _listing
+from .utils import output_folder_problem
 
 __all__ = ["apply_model", "load_model"]
 
@@ -712,18 +713,13 @@ def _check_output_dir(output_dir) -> Path:
             f"Got {output_dir!r} instead."
         )
     out = Path(output_dir)
-    existing = out
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ValueError(
-            f"The 'output_dir' parameter of {_OWNER}: {str(out)!r} cannot be made: "
-            f"{str(existing)!r} is a file, not a folder."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(
+    problem = output_folder_problem(out)
+    if problem is not None:
+        verb, reason = problem
+        error = ValueError if verb == "made" else PermissionError
+        raise error(
             f"The 'output_dir' parameter of {_OWNER}: {str(out)!r} cannot be "
-            f"written: no write permission in {str(existing)!r}."
+            f"{verb}: {reason}."
         )
     return out
 

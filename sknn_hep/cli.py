@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import re
 import signal
 import sys
@@ -41,6 +40,7 @@ from ._config import (
     read_config_file,
     root_options,
 )
+from .utils import output_folder_problem
 
 _ROLES = "roles.json"
 _METRICS = "metrics.json"
@@ -389,18 +389,11 @@ def _output_dir(path: str, names) -> Path:
     The folder itself is made later, just before the training.
     """
     out = Path(path)
-    existing = out
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if existing.exists() and not existing.is_dir():
+    problem = output_folder_problem(out)
+    if problem is not None:
+        verb, reason = problem
         raise ConfigError(
-            f"The output folder --output {path!r} cannot be made: "
-            f"{str(existing)!r} is a file, not a folder."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(
-            f"The output folder --output {path!r} cannot be written: no write "
-            f"permission in {str(existing)!r}."
+            f"The output folder --output {path!r} cannot be {verb}: {reason}."
         )
     for name in names:
         if (out / name).is_dir():

@@ -646,3 +646,28 @@ def atomic_write(path, data: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def output_folder_problem(path) -> tuple[str, str] | None:
+    """Why the folder ``path`` cannot be made or written, or None.
+
+    Returns ``("made", reason)`` when a file stands where the folder or one
+    of its parents should be, ``("written", reason)`` when the closest
+    existing folder is not writable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> output_folder_problem(tempfile.mkdtemp() + "/new/sub") is None
+    True
+    """
+    from pathlib import Path
+
+    existing = Path(path)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        return "made", f"{str(existing)!r} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return "written", f"no write permission in {str(existing)!r}"
+    return None
