@@ -24,14 +24,18 @@ from ._overtraining import plot_overtraining
 from ._report import plot_data_report
 from ._roc import plot_roc, roc_points
 from ._stats import KSResult, weighted_ks_test
+from ._style import STYLES, experiment_label, plot_style
 
 __all__ = [
+    "STYLES",
     "KSResult",
+    "experiment_label",
     "plot_data_report",
     "plot_diagnostics",
     "plot_history",
     "plot_overtraining",
     "plot_roc",
+    "plot_style",
     "roc_points",
     "save_figure",
     "weighted_ks_test",

@@ -62,13 +62,20 @@ def save_figure(fig, path, **kwargs):
     return path
 
 
-def new_axes(ax, func, figsize):
-    """Return ``(fig, ax)``: a new figure when ``ax`` is None, else ``ax``'s."""
+def new_axes(ax, func, figsize, style=None):
+    """Return ``(fig, ax)``: a new figure when ``ax`` is None, else ``ax``'s.
+
+    A new figure is ``figsize`` inches with no ``style``, and the style's
+    own size (``figure.figsize`` of the rcParams in force, see
+    :func:`plot_style`) with one: the styles' fonts are sized for it.
+    """
     from matplotlib.axes import Axes
 
     if ax is None:
         import matplotlib.pyplot as plt
 
+        if style is not None:
+            figsize = None
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return fig, ax
     if not isinstance(ax, Axes):
