@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._style import figure_style, plot_style, remember_style
+
 
 def save_figure(fig, path, **kwargs):
     """Save a figure, the format taken from the file suffix.
@@ -23,6 +25,8 @@ def save_figure(fig, path, **kwargs):
         Passed to :meth:`matplotlib.figure.Figure.savefig` (e.g. ``dpi``).
         ``bbox_inches`` defaults to ``"tight"`` for a figure without a layout
         engine (the figures made here use constrained layout instead).
+        A figure made by a plot function with ``style=...`` is drawn inside
+        that style (see :func:`plot_style`).
 
     Returns
     -------
@@ -58,7 +62,9 @@ def save_figure(fig, path, **kwargs):
     path.parent.mkdir(parents=True, exist_ok=True)
     if fig.get_layout_engine() is None:
         kwargs.setdefault("bbox_inches", "tight")
-    fig.savefig(path, format=fmt, **kwargs)
+    # fonts and layout are resolved at draw time: in the figure's style
+    with plot_style(figure_style(fig), "save_figure"):
+        fig.savefig(path, format=fmt, **kwargs)
     return path
 
 
@@ -67,7 +73,8 @@ def new_axes(ax, func, figsize, style=None):
 
     A new figure is ``figsize`` inches with no ``style``, and the style's
     own size (``figure.figsize`` of the rcParams in force, see
-    :func:`plot_style`) with one: the styles' fonts are sized for it.
+    :func:`plot_style`) with one: the styles' fonts are sized for it. The
+    figure remembers ``style`` for :func:`save_figure`.
     """
     from matplotlib.axes import Axes
 
@@ -77,6 +84,7 @@ def new_axes(ax, func, figsize, style=None):
         if style is not None:
             figsize = None
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        remember_style(fig, style)
         return fig, ax
     if not isinstance(ax, Axes):
         raise TypeError(
@@ -87,6 +95,7 @@ def new_axes(ax, func, figsize, style=None):
         fig = ax.get_figure(root=True)  # matplotlib >= 3.10
     except TypeError:
         fig = ax.figure
+    remember_style(fig, style)
     return fig, ax
 
 
@@ -145,3 +154,76 @@ def binary_labels(y, name, func):
             f"(background, signal). Got classes {classes.tolist()} instead."
         )
     return classes, y == classes[1]
+
+
+def score_edges(scores, bins, func, *, name="bins"):
+    """Bin edges for classifier scores.
+
+    ``bins`` is an int (equal bins over [0, 1] when every score lies in
+    [0, 1], a probability; else over the scores' range, a decision function)
+    or an increasing array of edges. Returns ``(edges, unit)``, ``unit``
+    telling whether the int bins span [0, 1].
+    """
+    from numbers import Integral
+
+    if isinstance(bins, Integral) and not isinstance(bins, bool):
+        if bins < 1:
+            raise ValueError(
+                f"The '{name}' parameter of {func} must be an int >= 1 or an "
+                f"increasing array of edges. Got {bins!r} instead."
+            )
+        lo = min(float(np.min(s)) for s in scores)
+        hi = max(float(np.max(s)) for s in scores)
+        unit = lo >= 0.0 and hi <= 1.0
+        if unit:
+            lo, hi = 0.0, 1.0
+        elif hi == lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        return np.linspace(lo, hi, int(bins) + 1), unit
+    try:
+        edges = np.asarray(bins, dtype=float)
+    except (TypeError, ValueError):
+        edges = np.array([])
+    if edges.ndim != 1 or len(edges) < 2 or np.any(~(np.diff(edges) > 0)):
+        raise ValueError(
+            f"The '{name}' parameter of {func} must be an int >= 1 or an "
+            f"increasing array of edges. Got {bins!r} instead."
+        )
+    return edges, False
+
+
+def weighted_hist(values, weights, edges):
+    """A :class:`hist.Hist` with Weight storage: Σw and Σw² per bin.
+
+    A value on the last edge goes into the last bin (as in
+    :func:`numpy.histogram`; boost-histogram would count it as overflow):
+    a probability of exactly 1 is not lost.
+    """
+    import hist
+
+    values = np.asarray(values, dtype=float)
+    values = np.where(values == edges[-1], np.nextafter(edges[-1], -np.inf), values)
+    h = hist.Hist(hist.axis.Variable(edges), storage=hist.storage.Weight())
+    h.fill(values, weight=np.asarray(weights, dtype=float))
+    return h
+
+
+def scaled(h, factor):
+    """``h`` with values times ``factor`` and variances times ``factor**2``
+    (``factor`` a number or an array with one entry per bin)."""
+    out = h.copy()
+    view = out.view()
+    view.value = view.value * factor
+    view.variance = view.variance * np.square(factor)
+    return out
+
+
+def log_limits(arrays, headroom):
+    """y limits of a log axis from the positive entries of ``arrays``:
+    ``(min / 2, max * headroom)``; (0.1, 1) when nothing is positive.
+    Bins with zero or negative content (negative weights) are not drawn on
+    a log axis and do not set the limits."""
+    positive = np.concatenate([np.ravel(a)[np.ravel(a) > 0] for a in arrays])
+    if positive.size == 0:
+        return 0.1, 1.0
+    return positive.min() / 2.0, positive.max() * headroom

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 
 from ..utils import check_event_weights
-from ._common import as_1d, binary_labels, check_length, finish, new_axes
+from ._common import (
+    as_1d,
+    binary_labels,
+    check_length,
+    finish,
+    log_limits,
+    new_axes,
+    scaled,
+    score_edges,
+    weighted_hist,
+)
 from ._stats import weighted_ks_test
+from ._style import check_label_args, check_style, experiment_label, plot_style
 
 _FUNC = "plot_overtraining"
 _COLORS = {"Signal": "tab:blue", "Background": "tab:red"}
@@ -18,16 +27,14 @@ def _format_p(p):
     return f"{p:.3f}" if p >= 1e-3 else f"{p:.1e}"
 
 
-def _weighted_density(values, weights, edges):
-    """Weighted histogram over the total weight (unit area when the bins hold
-    every value) and its per-bin statistical error sqrt(sum w^2).
+def _density(values, weights, edges):
+    """Weighted histogram (``hist``, Weight storage) divided by the class's
+    total weight and the bin widths: 1/N dN/dx, Σw² errors scaled alike.
 
     The total is positive (the negative-weight policy is checked in
     ``_split``); a bin may be negative."""
-    counts, _ = np.histogram(values, bins=edges, weights=weights)
-    sumw2, _ = np.histogram(values, bins=edges, weights=weights**2)
-    norm = weights.sum() * np.diff(edges)
-    return counts / norm, np.sqrt(sumw2) / norm
+    h = weighted_hist(values, weights, edges)
+    return scaled(h, 1.0 / (weights.sum() * np.diff(edges)))
 
 
 def _split(y, score, w, yname, sname, wname):
@@ -63,49 +70,75 @@ def plot_overtraining(
     sample_weight_train=None,
     sample_weight_test=None,
     bins=30,
+    log_y=True,
     ax=None,
+    style=None,
+    label="Simulation",
+    com=None,
+    lumi=None,
     path=None,
 ):
     """Compare the classifier output on training and test events, per class.
 
-    The TMVA overtraining check: weighted score histograms normalised to
-    unit area, the training sample as filled histograms and the test sample
-    as points with statistical error bars (``sqrt(sum w^2)`` per bin), for
-    signal and background. Each class's test entry in the legend carries
-    the p-value of the weighted two-sample Kolmogorov-Smirnov test of its
-    train against its test scores (:func:`weighted_ks_test`). A small
-    p-value (say below 0.01) says the output differs between the samples:
-    the network learned features of the training events.
+    The TMVA overtraining check: weighted score histograms
+    (:class:`hist.Hist` with Weight storage) normalised to unit area, the
+    training sample as filled histograms (background hatched) and the test
+    sample as points with statistical error bars (``sqrt(sum w^2)`` per bin),
+    for signal and background, drawn with :func:`mplhep.histplot`. Each
+    class's test entry in the legend carries the p-value of the weighted
+    two-sample Kolmogorov-Smirnov test of its train against its test scores
+    (:func:`weighted_ks_test`). A small p-value (say below 0.01) says the
+    output differs between the samples: the network learned features of
+    the training events.
 
     Parameters
     ----------
     y_train, y_test : array-like of shape (n_train,) and (n_test,)
         Two classes, the same in both; the larger label is signal.
     score_train, score_test : array-like of the same shapes
-        Classifier output (e.g. ``predict_proba(X)[:, 1]``).
+        Classifier output (e.g. ``predict_proba(X)[:, 1]``, or a decision
+        function).
     sample_weight_train, sample_weight_test : array-like, default=None
         Per-event weights of the two samples; None means unit weights.
         Negative weights (NLO samples) are allowed if each class's weights
-        sum to a positive number in each sample: a bin may then be
-        negative, and is drawn so.
+        sum to a positive number in each sample
+        (:func:`sknn_hep.utils.check_event_weights`): a bin may then be
+        negative; it is drawn so on a linear axis and left out (not drawn,
+        not setting the limits) on a log axis.
     bins : int or array-like, default=30
-        Number of equal bins over the range of all scores, or the bin edges.
-        Each histogram is divided by its class's total weight (and the bin
-        width): its area is 1 with the default bins, and the fraction of the
-        weight inside the edges with explicit edges that leave events out.
+        Number of equal bins, or the bin edges. The int bins span [0, 1]
+        when every score lies in [0, 1] (probabilities: the axis then runs
+        from 0 to 1), else the range of all scores (a decision function).
+        Each histogram is divided by its class's total weight N and the bin
+        width: the y axis is ``1/N dN/d(classifier output)``, the area is 1
+        with int bins, and the fraction of the weight inside the edges with
+        explicit edges that leave events out.
+    log_y : bool, default=True
+        Log scale for the y axis (the background's tail under the signal
+        peak stays visible); False for a linear axis from 0 (or the most
+        negative bin).
     ax : matplotlib Axes, default=None
         Axes to draw on; a new figure when None.
+    style : {"ATLAS", "CMS", "LHCb2"} or None, default=None
+        Experiment style (see :func:`plot_style`) and label.
+    label, com, lumi : default="Simulation", None, None
+        Experiment label text, √s in TeV and luminosity in fb⁻¹ (see
+        :func:`experiment_label`).
     path : str or os.PathLike, default=None
         Also save the figure there (format from the suffix).
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-        The figure holding the axes.
+        The figure holding the axes. The axes hold two filled ``StepPatch``
+        (``"Signal (train)"``, ``"Background (train)"``) and two
+        ``ErrorbarContainer`` (``"Signal (test), KS p = ..."``,
+        ``"Background (test), KS p = ..."``).
 
     See Also
     --------
     weighted_ks_test : the test in the legend.
+    plot_score_distribution : the scores as expected events per process.
 
     Examples
     --------
@@ -114,13 +147,18 @@ def plot_overtraining(
     >>> from sknn_hep.plotting import plot_overtraining
     >>> rng = np.random.default_rng(0)
     >>> y_tr, y_te = rng.integers(0, 2, 600), rng.integers(0, 2, 400)
-    >>> s_tr = rng.normal(y_tr.astype(float), 1.0)
-    >>> s_te = rng.normal(y_te.astype(float), 1.0)
+    >>> s_tr = rng.beta(2 + 3 * y_tr, 5 - 3 * y_tr)
+    >>> s_te = rng.beta(2 + 3 * y_te, 5 - 3 * y_te)
     >>> fig = plot_overtraining(y_tr, s_tr, y_te, s_te, bins=20)
-    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][2][:24]
+    >>> ax = fig.axes[0]
+    >>> ax.get_yscale(), ax.get_xlim()
+    ('log', (0.0, 1.0))
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][2][:24]
     'Signal (test), KS p = 0.'
     >>> plt.close(fig)
     """
+    check_style(style, _FUNC)
+    check_label_args(label, com, lumi, _FUNC)
     classes_tr, train = _split(
         y_train, score_train, sample_weight_train, "y_train", "score_train",
         "sample_weight_train",
@@ -134,45 +172,41 @@ def plot_overtraining(
             "The 'y_test' parameter of plot_overtraining must hold the classes of "
             f"'y_train' {classes_tr.tolist()}. Got {classes_te.tolist()} instead."
         )
-    if isinstance(bins, Integral) and not isinstance(bins, bool):
-        if bins < 1:
-            raise ValueError(
-                "The 'bins' parameter of plot_overtraining must be an int >= 1 or "
-                f"an increasing array of edges. Got {bins!r} instead."
-            )
-        lo = min(float(np.min(s)) for s, _ in (*train.values(), *test.values()))
-        hi = max(float(np.max(s)) for s, _ in (*train.values(), *test.values()))
-        if hi == lo:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges = np.linspace(lo, hi, int(bins) + 1)
-    else:
-        edges = np.asarray(bins, dtype=float)
-        if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
-            raise ValueError(
-                "The 'bins' parameter of plot_overtraining must be an int >= 1 or "
-                f"an increasing array of edges. Got {bins!r} instead."
-            )
-    centers = 0.5 * (edges[1:] + edges[:-1])
+    edges, _ = score_edges(
+        [s for s, _ in (*train.values(), *test.values())], bins, _FUNC
+    )
+    import mplhep
 
-    fig, ax = new_axes(ax, _FUNC, (6.0, 4.5))
-    for name, color in _COLORS.items():
-        s_tr, w_tr = train[name]
-        dens, _ = _weighted_density(s_tr, w_tr, edges)
-        ax.stairs(
-            dens, edges, fill=True, alpha=0.35, color=color,
-            hatch="//" if name == "Background" else None, label=f"{name} (train)",
-        )  # fmt: skip
-    for name, color in _COLORS.items():
-        s_tr, w_tr = train[name]
-        s_te, w_te = test[name]
-        dens, err = _weighted_density(s_te, w_te, edges)
-        ks = weighted_ks_test(s_tr, s_te, w_tr, w_te)
-        ax.errorbar(
-            centers, dens, yerr=err, fmt="o", ms=3.5, color=color,
-            label=f"{name} (test), KS p = {_format_p(ks.pvalue)}",
-        )  # fmt: skip
-    ax.set_xlim(edges[0], edges[-1])
-    ax.set_xlabel("classifier output")
-    ax.set_ylabel("normalised (weighted) events / unit")
-    ax.legend(fontsize="small")
+    with plot_style(style, _FUNC):
+        fig, ax = new_axes(ax, _FUNC, (6.0, 4.5), style)
+        drawn = []
+        for name, color in _COLORS.items():
+            h = _density(*train[name], edges)
+            drawn.append(h.values())
+            mplhep.histplot(
+                h, ax=ax, histtype="fill", flow="none", alpha=0.35, color=color,
+                hatch="//" if name == "Background" else None,
+                label=f"{name} (train)",
+            )  # fmt: skip
+        for name, color in _COLORS.items():
+            h = _density(*test[name], edges)
+            drawn.append(h.values() + np.sqrt(h.variances()))
+            (s_tr, w_tr), (s_te, w_te) = train[name], test[name]
+            ks = weighted_ks_test(s_tr, s_te, w_tr, w_te)
+            mplhep.histplot(
+                h, ax=ax, histtype="errorbar", yerr=True, flow="none",
+                color=color, marker="o", markersize=3.5,
+                label=f"{name} (test), KS p = {_format_p(ks.pvalue)}",
+            )  # fmt: skip
+        ax.set_xlim(float(edges[0]), float(edges[-1]))
+        ax.set_xlabel("classifier output")
+        ax.set_ylabel("1/N dN/d(classifier output)")
+        if log_y:
+            ax.set_yscale("log")
+            ax.set_ylim(*log_limits(drawn, 300.0))
+        else:
+            lo = min(0.0, min(float(np.min(d)) for d in drawn))
+            ax.set_ylim(lo, 1.6 * max(float(np.max(d)) for d in drawn))
+        ax.legend(loc="upper right", fontsize="small" if style is None else None)
+        experiment_label(ax, style, label=label, com=com, lumi=lumi, func=_FUNC)
     return finish(fig, path, _FUNC)

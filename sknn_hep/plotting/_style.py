@@ -11,13 +11,27 @@ are never touched.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from numbers import Real
 
 STYLES = ("ATLAS", "CMS", "LHCb2", None)
 """The accepted values of every ``style`` parameter (None: no HEP style)."""
 
-#: The styles' figure sizes are large (CMS 10 x 10 inches with 26 pt text):
-#: a figure made under a style takes the style's size, see :func:`new_axes`.
+# figure -> the style it was made in: matplotlib resolves font families
+# ("sans-serif" -> TeX Gyre Heros) and lays out at draw time, so that
+# save_figure draws a figure inside its style again.
+_FIGURE_STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def remember_style(fig, style):
+    """Record that ``fig`` was made in ``style`` (see :func:`figure_style`)."""
+    if style is not None:
+        _FIGURE_STYLES[fig] = style
+
+
+def figure_style(fig):
+    """The style ``fig`` was made in by a plot function, or None."""
+    return _FIGURE_STYLES.get(fig)
 
 
 def check_style(style, func):
@@ -56,10 +70,14 @@ def plot_style(style, func="plot_style"):
 
     Notes
     -----
-    Most of a figure's look is fixed when an artist is made (fonts, tick
-    directions, sizes), so that a figure made inside the block keeps the
-    style when saved outside it. Axes passed in by the user keep the ticks
-    they were made with.
+    Part of a figure's look is fixed when an artist is made (tick
+    directions, sizes), part when it is drawn (the font behind a generic
+    family such as "sans-serif", the constrained layout). A figure made by
+    a plot function of this package remembers its style, and
+    :func:`save_figure` (so every ``path=``) draws it inside that style
+    again; draw a figure yourself (``fig.savefig``, a notebook) inside
+    ``with plot_style(style):`` for the same result. Axes passed in by the
+    user keep the ticks they were made with.
 
     Examples
     --------
