@@ -151,8 +151,8 @@ def plot_overtraining(
     >>> s_te = rng.beta(2 + 3 * y_te, 5 - 3 * y_te)
     >>> fig = plot_overtraining(y_tr, s_tr, y_te, s_te, bins=20)
     >>> ax = fig.axes[0]
-    >>> ax.get_yscale(), ax.get_xlim()
-    ('log', (0.0, 1.0))
+    >>> ax.get_yscale(), [float(x) for x in ax.get_xlim()]
+    ('log', [0.0, 1.0])
     >>> [t.get_text() for t in ax.get_legend().get_texts()][2][:24]
     'Signal (test), KS p = 0.'
     >>> plt.close(fig)
@@ -198,7 +198,7 @@ def plot_overtraining(
                 color=color, marker="o", markersize=3.5,
                 label=f"{name} (test), KS p = {_format_p(ks.pvalue)}",
             )  # fmt: skip
-        ax.set_xlim(float(edges[0]), float(edges[-1]))
+        ax.set_xlim(edges[0], edges[-1])
         ax.set_xlabel("classifier output")
         ax.set_ylabel("1/N dN/d(classifier output)")
         if log_y:
