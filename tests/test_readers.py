@@ -315,6 +315,154 @@ def test_read_root_rntuple_cut_and_aliases_as_ttree(tmp_path):
     np.testing.assert_array_equal(df["Muon_Py_0"], [1.5, 0.0])
 
 
+# ---------------------------------------------------------------------- TNtuple
+# uproot writes no TNtuple; tests/data/ntuple.root holds genuine ones, written
+# by tests/data/make_tntuple.py (uproot's TTree writer plus the TNtuple header,
+# key class and streamer by hand): 'ntuple;1' (3 entries), 'ntuple;2' (8
+# entries in two baskets of 5 and 3) with float columns met, pt, eta, weight,
+# and 'dir/jets' (px, py; 4 entries).
+NTUPLE = Path(__file__).with_name("data") / "ntuple.root"
+NTUPLE_COLUMNS = ["met", "pt", "eta", "weight"]
+NTUPLE_MET = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0]
+NTUPLE_WEIGHT = [0.5, 1.0, 2.0, 0.25, 1.5, 1.0, 0.75, 3.0]
+
+
+def _uproot_frame(spec, **kwargs):
+    """uproot.concatenate's float32 columns as a DataFrame."""
+    arrays = uproot.concatenate(spec, library="np", **kwargs)
+    return pd.DataFrame({k: arrays[k] for k in arrays})
+
+
+def test_ntuple_file_holds_genuine_tntuples():
+    with uproot.open(NTUPLE) as f:
+        assert f.classnames() == {
+            "ntuple;1": "TNtuple",
+            "ntuple;2": "TNtuple",
+            "dir;1": "TDirectory",
+            "dir/jets;1": "TNtuple",
+        }
+        assert f.file.streamer_named("TNtuple").class_version == 2
+        ntuple = f["ntuple"]
+        # uproot reads it with the class built from the file's TNtuple streamer
+        assert type(ntuple).__name__ == "Model_TNtuple_v2"
+        assert isinstance(ntuple, uproot.TTree)
+        assert ntuple.member("fNvar") == 4
+        assert ntuple.typenames() == dict.fromkeys(NTUPLE_COLUMNS, "float")
+        assert ntuple["met"].num_baskets == 2
+        np.testing.assert_array_equal(ntuple["met"].array(library="np"), NTUPLE_MET)
+
+
+def test_read_root_tntuple_whole_cycles_and_directories():
+    df = read_root(NTUPLE, "ntuple")
+    assert list(df.columns) == NTUPLE_COLUMNS
+    assert (df.dtypes == np.float32).all()
+    np.testing.assert_array_equal(df["met"], NTUPLE_MET)
+    pd.testing.assert_frame_equal(df, _uproot_frame(f"{NTUPLE}:ntuple"))
+    # the file's trees by name: two cycles of 'ntuple' count once
+    with pytest.raises(
+        ValueError, match=r"'tree' parameter .* holds 2 trees \['ntuple', 'dir/jets'\]"
+    ):
+        read_root(NTUPLE)
+    # name;cycle, also inside the path
+    first = read_root(NTUPLE, "ntuple;1")
+    assert first["met"].tolist() == [1.0, 2.0, 3.0]
+    pd.testing.assert_frame_equal(read_root(f"{NTUPLE}:ntuple;1"), first)
+    pd.testing.assert_frame_equal(read_root(NTUPLE, "ntuple;2"), df)
+    with pytest.raises(ValueError, match=r"no TTree, TNtuple or RNTuple 'ntuple;3'"):
+        read_root(NTUPLE, "ntuple;3")
+    jets = read_root(NTUPLE, "dir/jets")
+    assert jets.to_dict("list") == {
+        "px": [1.0, -2.0, 3.5, 0.0],
+        "py": [0.5, 4.0, -1.0, 2.0],
+    }
+    out = read_root(NTUPLE, "ntuple", ["pt", "met"], library="np")
+    assert list(out) == ["pt", "met"] and out["met"].dtype == np.float32
+    np.testing.assert_array_equal(out["met"], NTUPLE_MET)
+
+
+@pytest.mark.parametrize(
+    ("start", "stop"), [(None, None), (2, 7), (4, 6), (5, None), (-3, -1), (6, 2)]
+)
+def test_read_root_tntuple_entry_ranges_as_uproot(start, stop):
+    # entries 4..6 straddle the two baskets (5 + 3 entries)
+    df = read_root(NTUPLE, "ntuple", entry_start=start, entry_stop=stop)
+    theirs = _uproot_frame(f"{NTUPLE}:ntuple", entry_start=start, entry_stop=stop)
+    pd.testing.assert_frame_equal(df, theirs)
+    assert df["met"].tolist() == NTUPLE_MET[slice(start, stop)]
+
+
+def test_read_root_tntuple_cut_aliases_and_filters_as_uproot():
+    spec = f"{NTUPLE}:ntuple"
+    aliases = {"pt2": "pt * 2", "weighted_met": "met * weight"}
+    cut = "(met > 25) & (weight < 2)"
+    df = read_root(NTUPLE, "ntuple", ["met", "pt2"], cut=cut, aliases=aliases)
+    pd.testing.assert_frame_equal(
+        df, _uproot_frame(spec, expressions=["met", "pt2"], cut=cut, aliases=aliases)
+    )
+    assert df["met"].tolist() == [40.0, 50.0, 60.0, 70.0]  # 30 weighs 2
+    np.testing.assert_array_equal(df["pt2"], [61.0, 4.0, 36.0, 19.5])
+    df = read_root(spec, filter_name="/^(met|pt)$/", cut="eta > 1")
+    assert list(df.columns) == ["met", "pt"]
+    assert df["met"].tolist() == [60.0, 70.0, 80.0]
+    df = read_root(spec, filter_name=["e*", "w*"])
+    assert list(df.columns) == ["eta", "weight"]
+    df = read_root(spec, filter_name=lambda name: len(name) == 2)
+    assert list(df.columns) == ["pt"]
+    df = read_root(spec, filter_typename="float", filter_name="m*", entry_stop=2)
+    assert df.to_dict("list") == {"met": [10.0, 20.0]}
+    df = read_root(spec, filter_name="met", aliases={"weighted_met": "met * weight"})
+    assert list(df.columns) == ["met", "weighted_met"]
+    np.testing.assert_array_equal(
+        df["weighted_met"], np.multiply(NTUPLE_MET, NTUPLE_WEIGHT)
+    )
+    with pytest.raises(ValueError, match=r"\['px'\] not in tree 'ntuple'"):
+        read_root(spec, branches=["met", "px"])
+
+
+def test_iterate_root_tntuple_as_uproot_iterate():
+    spec = f"{NTUPLE}:ntuple"
+    chunks = list(iterate_root(spec, step_size=3))
+    theirs = list(uproot.iterate(spec, step_size=3, library="np"))
+    assert [len(c) for c in chunks] == [len(t["met"]) for t in theirs] == [3, 3, 2]
+    for mine, their in zip(chunks, theirs):
+        pd.testing.assert_frame_equal(mine, pd.DataFrame(their))
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), read_root(spec))
+    # an entry range, a cut that empties a chunk (skipped), an alias, name;cycle
+    chunks = list(
+        iterate_root(
+            NTUPLE,
+            "ntuple;2",
+            ["met", "pt2"],
+            aliases={"pt2": "pt * 2"},
+            entry_start=1,
+            entry_stop=7,
+            cut="(met < 30) | (met > 50)",
+            step_size=2,
+        )
+    )
+    # entries 1..6 in chunks [20, 30], [40, 50], [60, 70]; the cut empties one
+    assert [c["met"].tolist() for c in chunks] == [[20.0], [60.0, 70.0]]
+    assert chunks[1]["pt2"].tolist() == [36.0, 19.5]
+    assert all(list(c.columns) == ["met", "pt2"] for c in chunks)
+    chunks = list(iterate_root(NTUPLE, "ntuple;1", step_size=2, library="np"))
+    assert [c["met"].tolist() for c in chunks] == [[1.0, 2.0], [3.0]]
+
+
+def test_read_root_tntuples_and_ttree_across_files(tmp_path):
+    # a TTree of the same float columns in another file reads with the TNtuples
+    tree_file = tmp_path / "tree.root"
+    with uproot.recreate(tree_file) as f:
+        f.mktree("ntuple", dict.fromkeys(NTUPLE_COLUMNS, "float32")).extend(
+            {c: np.full(2, -1.0, np.float32) for c in NTUPLE_COLUMNS}
+        )
+    df = read_root([NTUPLE, tree_file], "ntuple", entry_start=6)
+    assert df["met"].tolist() == [70.0, 80.0, -1.0, -1.0]
+    df = read_root({str(NTUPLE): "ntuple;1", str(tree_file): "ntuple"}, cut="met < 3")
+    assert df["met"].tolist() == [1.0, 2.0, -1.0, -1.0]
+    chunks = list(iterate_root([NTUPLE, NTUPLE], "dir/jets", step_size=3))
+    assert [len(c) for c in chunks] == [3, 1, 3, 1]
+
+
 def test_read_root_jagged_subset_counts_and_per_branch_length(samples):
     spec = str(samples / "sig_1.root") + ":events"
     df = read_root(spec, branches=["Muon_Px"], max_length=2, counts=True, mask=True)
