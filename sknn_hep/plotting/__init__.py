@@ -23,6 +23,7 @@ from ._history import plot_diagnostics, plot_history
 from ._overtraining import plot_overtraining
 from ._report import plot_data_report
 from ._roc import plot_roc, roc_points
+from ._scores import plot_score_distribution
 from ._stats import KSResult, weighted_ks_test
 from ._style import STYLES, experiment_label, plot_style
 
@@ -35,6 +36,7 @@ __all__ = [
     "plot_history",
     "plot_overtraining",
     "plot_roc",
+    "plot_score_distribution",
     "plot_style",
     "roc_points",
     "save_figure",
