@@ -9,10 +9,8 @@ from matplotlib.patches import StepPatch
 from scipy.stats import ks_2samp, kstwo, norm
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from sknn_hep.datasets import HIGGS_FEATURES, load_higgs_challenge
 from sknn_hep.neural_network import NeuralClassifier
 from sknn_hep.plotting import (
-    plot_data_report,
     plot_history,
     plot_overtraining,
     plot_roc,
@@ -297,119 +295,6 @@ def test_history_errors(arg, error, match):
         plot_history(arg)
 
 
-# -- data report --------------------------------------------------------------
-
-
-def _panels(fig):
-    return {ax.get_label(): ax for ax in fig.axes}
-
-
-def _table(ax):
-    cells = ax.tables[0].get_celld()
-    n_rows = 1 + max(r for r, _ in cells)
-    return [
-        [cells[r, c].get_text().get_text() for c in range(4)] for r in range(n_rows)
-    ]
-
-
-def test_data_report_content(tmp_path):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 5))
-    X[:40, 1] = np.nan
-    X[:10, 3] = np.nan
-    y = np.repeat([0, 1], 100)
-    w = np.where(np.arange(200) % 20 == 0, -1.0, 2.0)
-    fig = plot_data_report(X, y, sample_weight=w, n_cols=2, path=tmp_path / "d.pdf")
-    assert (tmp_path / "d.pdf").read_bytes()[:4] == b"%PDF"
-    panels = _panels(fig)
-    names = [f"x{i}" for i in range(5)]
-    assert [k for k in panels if k.startswith("feature")] == [
-        f"feature: {n}" for n in names
-    ]
-    widths = [p.get_width() for p in panels["missing"].patches]
-    np.testing.assert_allclose(widths, [0.0, 0.2, 0.0, 0.05, 0.0])
-    texts = [t.get_text() for t in panels["feature: x1"].texts]
-    assert texts == ["missing: 40 (20.0 %)"]
-    # histograms of the present values only, weighted, unit area per class
-    steps = panels["feature: x1"].patches
-    assert [s.get_label() for s in steps] == ["background (0)", "signal (1)"]
-    keep = ~np.isnan(X[:, 1]) & (y == 0)
-    edges = np.histogram_bin_edges(X[~np.isnan(X[:, 1]), 1], bins=30)
-    h, _ = np.histogram(X[keep, 1], edges, weights=w[keep])
-    np.testing.assert_allclose(
-        steps[0].get_data().values, h / (h.sum() * np.diff(edges))
-    )
-    corr = panels["correlation"].images[0].get_array()
-    assert corr.shape == (5, 5)
-    np.testing.assert_allclose(np.diag(corr), 1.0)
-    present = ~np.isnan(X[:, 1])
-    r01 = np.corrcoef(X[present, 0], X[present, 1])[0, 1]
-    assert corr[0, 1] == pytest.approx(r01)
-    assert _table(panels["statistics"]) == [
-        ["class", "events", "sum of weights", "neg.-weight fraction"],
-        ["background (0)", "100", "185", "0.050"],
-        ["signal (1)", "100", "185", "0.050"],
-        ["all", "200", "370", "0.050"],
-    ]
-    _assert_renders(fig, tmp_path, "report")
-
-
-def test_data_report_on_the_higgs_sample(tmp_path):
-    X, y, w, _ = load_higgs_challenge(n_samples=300, return_X_y=True)
-    fig = plot_data_report(X, y, sample_weight=w, missing_values=-999.0, n_cols=6)
-    panels = _panels(fig)
-    features = [k.removeprefix("feature: ") for k in panels if k.startswith("feature")]
-    assert features == list(HIGGS_FEATURES)
-    widths = [p.get_width() for p in panels["missing"].patches]
-    expected = (X.to_numpy() == -999.0).mean(axis=0)
-    np.testing.assert_allclose(widths, expected)
-    assert expected.max() > 0.5  # the two-jet features
-    # -999 never reaches a histogram
-    j = HIGGS_FEATURES.index("DER_mass_jet_jet")
-    edges = panels["feature: DER_mass_jet_jet"].patches[0].get_data().edges
-    assert edges[0] == X.iloc[:, j][X.iloc[:, j] != -999.0].min()
-    rows = _table(panels["statistics"])
-    assert rows[1][:2] == ["background (0)", str(int((y == 0).sum()))]
-    assert rows[2][:3] == ["signal (1)", str(int(y.sum())), f"{w[y == 1].sum():.6g}"]
-    # 30 panels take seconds to lay out: one file here, both formats above
-    out = save_figure(fig, tmp_path / "higgs_report.png", dpi=50)
-    assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 10_000
-
-
-def test_data_report_without_labels_uses_dataframe_names():
-    import pandas as pd
-
-    frame = pd.DataFrame({"pt": [10.0, 20.0, 35.0, -1.0], "eta": [0.1, -1, 2, 0.5]})
-    fig = plot_data_report(frame, missing_values=-1.0)
-    panels = _panels(fig)
-    assert "feature: pt" in panels and "feature: eta" in panels
-    assert [s.get_label() for s in panels["feature: pt"].patches] == ["all events"]
-    assert _table(panels["statistics"]) == [
-        ["class", "events", "sum of weights", "neg.-weight fraction"],
-        ["all", "4", "4", "0.000"],
-    ]
-    fig = plot_data_report(frame, feature_names=["a", "b"])
-    assert "feature: a" in _panels(fig)
-
-
-@pytest.mark.parametrize(
-    "kwargs, error, match",
-    [
-        ({"X": np.ones(5)}, ValueError, "'X' parameter .* 2d array. Got shape"),
-        ({"X": [[1.0, np.inf]] * 3}, ValueError, "'X' .* infinite values. Got 3"),
-        ({"y": [0, 1]}, ValueError, r"'y' .* length of 'X' \(3\)"),
-        ({"feature_names": ["a"]}, ValueError, "'feature_names' .* Got 1"),
-        ({"missing_values": "NA"}, TypeError, "'missing_values' .* 'NA'"),
-        ({"bins": 0}, ValueError, "'bins' parameter .* int >= 1. Got 0"),
-        ({"n_cols": 1.5}, ValueError, "'n_cols' parameter .* Got 1.5"),
-    ],
-)
-def test_data_report_errors(kwargs, error, match):
-    args = {"X": [[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]], **kwargs}
-    with pytest.raises(error, match=match):
-        plot_data_report(**args)
-
-
 def test_save_figure_checks_the_suffix(tmp_path):
     fig, ax = plt.subplots()
     ax.plot([0, 1])
@@ -565,25 +450,3 @@ def test_ks_with_negative_weights():
     assert res.pvalue == pytest.approx(expected, rel=1e-10)
     with pytest.raises(ValueError, match="'wa' parameter .* positive sum.*negative"):
         weighted_ks_test(a, b, -wa, wb)
-
-
-def test_data_report_with_negative_weights():
-    rng = np.random.default_rng(6)
-    X = rng.normal(size=(100, 2))
-    y = np.repeat([0, 1], 50)
-    w = np.ones(100)
-    w[50:55] = -2.0
-    # feature 1 is missing where class 1 has positive weight: its present
-    # class-1 values sum to -10, which cannot be drawn at unit area
-    X[55:, 1] = np.nan
-    fig = plot_data_report(X, y, sample_weight=w)
-    panels = _panels(fig)
-    assert [s.get_label() for s in panels["feature: x0"].patches] == [
-        "background (0)",
-        "signal (1)",
-    ]
-    assert [s.get_label() for s in panels["feature: x1"].patches] == ["background (0)"]
-    assert _table(panels["statistics"])[2] == ["signal (1)", "50", "35", "0.100"]
-    w[50:60] = -5.0
-    with pytest.raises(ValueError, match="plot_data_report sums to -10 over the"):
-        plot_data_report(X, y, sample_weight=w)
