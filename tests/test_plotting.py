@@ -109,7 +109,10 @@ def test_roc_plots_signal_efficiency_against_rejection(tmp_path):
     y = np.repeat([0, 1], 200)
     score = rng.normal(1.2 * y, 1.0)
     w = rng.uniform(0.5, 2.0, size=400)
-    fig = plot_roc(y, score, sample_weight=w, labels="net", path=tmp_path / "r.png")
+    fig = plot_roc(
+        y, score, sample_weight=w, labels="net", path=tmp_path / "r.png",
+        min_background_events=0, n_bootstrap=0,
+    )  # fmt: skip
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
@@ -119,7 +122,7 @@ def test_roc_plots_signal_efficiency_against_rejection(tmp_path):
     np.testing.assert_allclose(line.get_xdata(), tpr[keep])
     np.testing.assert_allclose(line.get_ydata(), 1.0 / fpr[keep])
     auc = roc_auc_score(y, score, sample_weight=w)
-    assert line.get_label() == f"net (AUC = {auc:.3f})"
+    assert line.get_label() == f"net (weighted ROC AUC = {auc:.3f})"
     _assert_renders(fig, tmp_path, "roc")
 
 
@@ -137,14 +140,17 @@ def test_roc_several_classifiers_and_string_labels(tmp_path):
     assert np.all(rej[0] > rej[1])
     fig = plot_roc(y, [scores["good"], scores["weak"]], labels=["g", "w"])
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert texts[0].startswith("g (AUC = ") and texts[2] == "random"
+    auc = roc_auc_score(y, scores["good"])
+    assert texts[0].startswith(f"g (ROC AUC = {auc:.3f} ± 0.0") and texts[2] == "random"
     _assert_renders(fig, tmp_path, "roc2")
 
 
 def test_roc_draws_on_given_axes():
     fig, ax = plt.subplots()
-    out = plot_roc([0, 1, 0, 1], [0.1, 0.9, 0.6, 0.4], ax=ax)
+    out = plot_roc([0, 1, 0, 1], [0.1, 0.9, 0.6, 0.4], ax=ax, min_background_events=0)
     assert out is fig and len(ax.get_lines()) == 2
+    with pytest.warns(UserWarning, match="min_background_events=10 background"):
+        plot_roc([0, 1, 0, 1], [0.1, 0.9, 0.6, 0.4])
 
 
 @pytest.mark.parametrize(
@@ -160,7 +166,7 @@ def test_roc_draws_on_given_axes():
     ],
 )
 def test_roc_errors(kwargs, error, match):
-    args = {"y_true": [0, 1, 1], "scores": [0.1, 0.2, 0.3], **kwargs}
+    args = {"y_true": [0, 1, 1], "scores": [0.1, 0.2, 0.3], "n_bootstrap": 0, **kwargs}
     with pytest.raises(error, match=match):
         plot_roc(**args)
 
@@ -339,9 +345,9 @@ def test_roc_with_negative_weights(tmp_path):
     keep = cum_b > 0
     np.testing.assert_allclose(eff_s, cum_s[keep])
     np.testing.assert_allclose(rejection, 1 / cum_b[keep])
-    fig = plot_roc(y, score, sample_weight=w, labels="nlo")
+    fig = plot_roc(y, score, sample_weight=w, labels="nlo", n_bootstrap=0)
     (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label()[:3] == "nlo"]
-    assert line.get_label() == f"nlo (AUC = {roc_auc:.3f})"
+    assert line.get_label() == f"nlo (weighted ROC AUC = {roc_auc:.3f})"
     _assert_renders(fig, tmp_path, "roc_nlo")
 
 

@@ -34,6 +34,20 @@ def figure_style(fig):
     return _FIGURE_STYLES.get(fig)
 
 
+def font_scale():
+    """How much larger than matplotlib's defaults the current style's text is.
+
+    The multi-panel figures (:func:`plot_history`, :func:`plot_data_report`)
+    grow by this factor under a style, so that its large fonts keep the
+    panels readable: the tick-label size in points over 10, at least 1.
+    """
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    size = FontProperties(size=mpl.rcParams["xtick.labelsize"]).get_size_in_points()
+    return max(1.0, size / 10.0)
+
+
 def check_style(style, func):
     """Return ``style`` if it is one of :data:`STYLES`, else a ValueError."""
     if not (style is None or (isinstance(style, str) and style in STYLES)):
