@@ -9,6 +9,11 @@ import tempfile
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from ._validation import column_label
+
+# re-export until _base/_net switch to sknn_hep._validation
+from ._validation import encode_categories as encode_categories
+
 
 def resolve_columns(
     columns, *, n_features, feature_names_in=None, param="columns", owner="estimator"
@@ -97,37 +102,6 @@ def resolve_columns(
     )
 
 
-def encode_categories(
-    X: np.ndarray, cat_idx: np.ndarray, categories: list[np.ndarray]
-) -> np.ndarray:
-    """Table rows of the codes: code ``categories[i][k]`` -> ``k + 1``, unseen -> 0.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[3.0, 0.5], [7.0, 0.1], [5.0, 0.2]])
-    >>> encode_categories(X, np.array([0]), [np.array([3.0, 7.0])])
-    array([[1],
-           [2],
-           [0]])
-    """
-    out = np.zeros((X.shape[0], len(cat_idx)), dtype=np.int64)
-    for pos, (j, cats) in enumerate(zip(cat_idx, categories)):
-        values = X[:, j]
-        found = np.searchsorted(cats, values)
-        clipped = np.minimum(found, len(cats) - 1)
-        known = cats[clipped] == values
-        out[:, pos] = np.where(known, clipped + 1, 0)
-    return out
-
-
-def _column_text(j: int, names) -> str:
-    """``"column 'pt' (index 2)"`` with feature names, else ``"column 2"``."""
-    if names is not None:
-        return f"column {str(names[j])!r} (index {j})"
-    return f"column {j}"
-
-
 def check_numeric_columns(X, *, owner: str, input_name: str = "X") -> None:
     """Raise naming the first column of ``X`` that does not convert to float.
 
@@ -178,7 +152,7 @@ def check_numeric_columns(X, *, owner: str, input_name: str = "X") -> None:
         except (ValueError, TypeError) as exc:
             raise type(exc)(
                 f"{owner} needs numeric inputs, but {input_name} "
-                f"{_column_text(j, names)} of dtype {dtype} holds a value that is "
+                f"{column_label(j, names)} of dtype {dtype} holds a value that is "
                 f"not a number ({exc}). Encode strings and categories as integer "
                 "codes first (e.g. with sklearn.preprocessing.OrdinalEncoder) or "
                 "drop the column."
@@ -241,7 +215,7 @@ def check_finite_columns(
     )
     if kind is None:
         return
-    listed = ", ".join(_column_text(int(j), feature_names_in) for j in cols[:5])
+    listed = ", ".join(column_label(int(j), feature_names_in) for j in cols[:5])
     where = (
         listed
         if len(cols) == 1
@@ -552,7 +526,7 @@ def check_float32_range(
     big = big.reshape(len(X), -1)
     cols = np.flatnonzero(big.any(axis=0))
     rows = np.flatnonzero(big.any(axis=1))
-    listed = ", ".join(_column_text(int(j), feature_names_in) for j in cols[:5])
+    listed = ", ".join(column_label(int(j), feature_names_in) for j in cols[:5])
     where = (
         listed
         if len(cols) == 1

@@ -29,12 +29,12 @@ from sknn_hep.ensemble import (
     SeedEnsemble,
 )
 from sknn_hep.neural_network import (
+    EmbeddingEncoder,
     MultiTaskNeuralNet,
     NeuralClassifier,
     NeuralRegressor,
 )
 from sknn_hep.preprocessing import (
-    EmbeddingEncoder,
     EventAligner,
     FourMomentumTransformer,
     GroupScaler,
@@ -296,10 +296,10 @@ def _at_row3(value):
     return fn
 
 
-# the networks: "Categorical feature column 3 of NeuralClassifier must ...";
-# EmbeddingEncoder: "the categorical column index 3 (of EmbeddingEncoder) must"
+# the networks and EmbeddingEncoder (sknn_hep._validation.check_category_codes):
+# "The categorical column 3 of NeuralClassifier must ..."
 _CODES = (
-    r"[Cc]ategorical (feature )?column (index )?3 (of \w+ )?must hold "
+    r"categorical column 3 (of \w+ )?must hold "
     r"non-negative integer codes; got "
 )
 _NEG_CODE = _CODES + "-1"
@@ -376,7 +376,7 @@ CASES = [
         ),
         categorical,
         ValueError,
-        r"Input X contains NaN in column 3|categorical column index 3 of "
+        r"Input X contains NaN in column 3|categorical column 3 of "
         r"EmbeddingEncoder holds NaN",
     ),
     Case(
@@ -680,7 +680,7 @@ CASES = [
         ),
         ValueError,
         r"\w+\.transform gives a value beyond the float32 range \(\|x\| > "
-        r"3\.4e\+38\) in column index 0: 1 row\(s\), the first at row 4\. The "
+        r"3\.4e\+38\) in column 0: 1 row\(s\), the first at row 4\. The "
         r"output keeps the input's dtype, float32",
         supported=lambda s: s.name == "LogShiftTransformer",
     ),

@@ -17,11 +17,11 @@ from sknn_hep.ensemble import (
     SeedEnsemble,
 )
 from sknn_hep.neural_network import (
+    EmbeddingEncoder,
     MultiTaskNeuralNet,
     NeuralClassifier,
     NeuralRegressor,
 )
-from sknn_hep.preprocessing import EmbeddingEncoder
 
 # Small, fast networks that still learn the checks' toy problems.
 _FAST = dict(n_layers=2, n_units=32, batch_size=32, max_epochs=30, lr=1e-2)

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-from sknn_hep.preprocessing import EmbeddingEncoder
+from sknn_hep.neural_network import EmbeddingEncoder
 
 # Configured instances for tests/test_common.py (parametrize_with_checks).
 COMMON_INSTANCES = [
@@ -260,10 +260,17 @@ def test_not_fitted():
         EmbeddingEncoder(columns=[0]).transform(np.zeros((2, 1)))
 
 
-def test_preprocessing_does_not_import_torch():
+def test_old_place_names_the_new_one():
+    # moved out of the torch-free preprocessing layer in 0.2; the old import
+    # says where it went (tests/test_layers.py checks that layer's imports)
     code = (
-        "import sys, numpy as np, sknn_hep.preprocessing as p;"
-        "e = p.EmbeddingEncoder(columns=[0]);"
-        "assert 'torch' not in sys.modules, 'torch imported'"
+        "import sys\n"
+        "try:\n"
+        "    from sknn_hep.preprocessing import EmbeddingEncoder\n"
+        "except ImportError as exc:\n"
+        "    assert 'sknn_hep.neural_network' in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('no ImportError')\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -225,7 +225,7 @@ def test_column_without_a_signed_distribution_uses_absolute_weights(
         w = np.array([-1.0, 0.5, 1.0, 0.0])
     X = np.column_stack([column, [1.0, 2.0, 3.0, 4.0]])
     with pytest.warns(
-        UserWarning, match=rf"GroupScaler: .*column index 0 .*{why}.*absolute weights"
+        UserWarning, match=rf"GroupScaler: .*column 0 .*{why}.*absolute weights"
     ):
         gs = GroupScaler(groups=[[0]], with_mean=with_mean).fit(X, sample_weight=w)
     x, a = np.asarray(column)[w != 0], np.abs(w[w != 0])
@@ -242,7 +242,7 @@ def test_float32_overflow_raises_instead_of_inf():
     with pytest.raises(
         ValueError,
         match=r"GroupScaler\.transform gives a value beyond the float32 range .* in "
-        r"column index 0: 1 row\(s\), the first at row 1.*float64",
+        r"column 0: 1 row\(s\), the first at row 1.*float64",
     ):
         gs.transform(big)
     assert np.isfinite(gs.transform(big.astype(np.float64))).all()

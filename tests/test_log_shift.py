@@ -68,7 +68,7 @@ def test_value_at_shift_raises_naming_column_and_value(higgs):
 
 def test_value_below_shift_raises_for_unnamed_column():
     tr = LogShiftTransformer(shift=0.0).fit(np.array([[1.0, 2.0]]))
-    with pytest.raises(ValueError, match=r"index 1 holds the value -3\.0 \(row 0\)"):
+    with pytest.raises(ValueError, match=r"column 1 holds the value -3\.0 \(row 0\)"):
         tr.transform(np.array([[1.0, -3.0]]))
 
 
@@ -97,8 +97,8 @@ def test_shift_mapping_by_name_and_index():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"columns": ["E", "m"], "shift": {"E": 20.0}}, r"lacks 'm' \(index 1\)"),
-        ({"columns": ["E"], "shift": {"E": 20.0, "m": 1.0}}, "holds unselected 'm'"),
+        ({"columns": ["E", "m"], "shift": {"E": 20.0}}, r"lacks column 'm' \(index 1\)"),
+        ({"columns": ["E"], "shift": {"E": 20.0, "m": 1.0}}, "holds unselected column 'm'"),
         ({"shift": {"E": 20.0, 0: 10.0}}, "twice"),
         ({"shift": {"E": np.inf}}, "finite floats; column 'E'"),
         ({"shift": {"E": "x"}}, "finite floats; column 'E'"),
@@ -140,7 +140,7 @@ def test_missing_entries_pass_and_are_ignored_by_auto_shift():
 def test_all_missing_column_with_auto_shift_raises():
     X = np.array([[1.0, np.nan], [2.0, np.nan]])
     with pytest.raises(
-        ValueError, match="cannot learn shift='auto' for column index 1"
+        ValueError, match="cannot learn shift='auto' for column 1"
     ):
         LogShiftTransformer().fit(X)
     # a fixed shift needs no statistics: the column passes through

@@ -142,7 +142,7 @@ def test_missing_only_at_transform_gets_fill_without_indicator():
 
 def test_all_missing_column_raises():
     X = np.array([[1.0, np.nan], [2.0, np.nan]])
-    with pytest.raises(ValueError, match="column index 1 has no present values"):
+    with pytest.raises(ValueError, match="column 1 has no present values"):
         MissingValueEncoder().fit(X)
     df = pd.DataFrame({"a": [1.0, 2.0], "jet": [-999.0, -999.0]})
     with pytest.raises(ValueError, match=r"column 'jet' \(index 1\) has no present"):
@@ -248,7 +248,7 @@ def test_column_without_a_signed_distribution_uses_absolute_weights(x, w, why):
     sw = np.r_[w, [5.0, 5.0, 5.0]]  # rows missing in column 1: total positive
     with pytest.warns(
         UserWarning,
-        match=rf"MissingValueEncoder: .*column index 1 .*{why}.*absolute weights",
+        match=rf"MissingValueEncoder: .*column 1 .*{why}.*absolute weights",
     ):
         enc = MissingValueEncoder().fit(X, sample_weight=sw)
     kept = np.asarray(w) != 0
@@ -312,7 +312,7 @@ def test_float32_overflow_raises_instead_of_inf(standardize):
     with pytest.raises(
         ValueError,
         match=r"MissingValueEncoder\.transform gives a value beyond the float32 "
-        r"range .* in column index 0: 1 row\(s\), the first at row 1.*float64",
+        r"range .* in column 0: 1 row\(s\), the first at row 1.*float64",
     ):
         enc.transform(big)
     assert np.isfinite(enc.transform(big.astype(np.float64))).all()

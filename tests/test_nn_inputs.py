@@ -83,7 +83,7 @@ def test_invalid_codes_raise_naming_column(coded, embedded, bad):
     X_bad = X[:50].copy()
     X_bad[7, 0] = bad
     est = NeuralClassifier(**CAT_KW, categorical_features=[0])
-    with pytest.raises(ValueError, match=rf"[Cc]ategorical feature column 0.*{bad}"):
+    with pytest.raises(ValueError, match=rf"categorical column 0 .*{bad}"):
         est.fit(X_bad, y[:50])
     with pytest.raises(ValueError, match=rf"column 0.*{bad}"):
         embedded.predict(X_bad)

@@ -19,9 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sknn_hep.neural_network import NeuralClassifier, NeuralRegressor
-from sknn_hep.preprocessing import (
+from sknn_hep.neural_network import (
     EmbeddingEncoder,
+    NeuralClassifier,
+    NeuralRegressor,
+)
+from sknn_hep.preprocessing import (
     FourMomentumTransformer,
     GroupScaler,
     LogShiftTransformer,

@@ -20,9 +20,8 @@ from sklearn.pipeline import make_pipeline
 from skopt.space import Categorical
 
 from sknn_hep.model_selection import BayesSearchCV
-from sknn_hep.neural_network import NeuralClassifier
+from sknn_hep.neural_network import EmbeddingEncoder, NeuralClassifier
 from sknn_hep.preprocessing import (
-    EmbeddingEncoder,
     GroupScaler,
     LogShiftTransformer,
     MissingValueEncoder,

@@ -6,6 +6,11 @@ learned frequencies then a per-column linear map and ReLU, "PLR";
 piecewise: a piecewise-linear encoding on quantile bins then a per-column
 linear map), and the vectors are concatenated for the network's body. Only
 the flattening and the choice by name are written here.
+
+``rtdl_num_embeddings`` imports scikit-learn when it is installed (for its
+tree-based bins), so it is imported only where a numeric embedding is built:
+``import sknn_hep.nn`` and the networks without one stay free of
+scikit-learn (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from rtdl_num_embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings
 from torch import nn
 
 NUM_EMBEDDINGS = (None, "periodic", "piecewise")
@@ -104,6 +108,9 @@ class NumericEmbedding(nn.Module):
             raise ValueError(f"n_features must be >= 1, got {n_features}.")
         if dim < 1:
             raise ValueError(f"dim must be >= 1, got {dim}.")
+        # here, not at the top: the package imports scikit-learn (see above)
+        from rtdl_num_embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings
+
         if kind == "periodic":
             self.embedding = PeriodicEmbeddings(
                 n_features,

@@ -1,7 +1,6 @@
 """Preprocessing transformers for physics inputs (numpy/pandas in and out, no torch)."""
 
 from ._align import EventAligner
-from ._embedding import EmbeddingEncoder
 from ._four_momentum import FourMomentumTransformer
 from ._group_scaler import GroupScaler
 from ._hep_preprocessor import (
@@ -18,7 +17,6 @@ from ._missing import MissingValueEncoder
 from ._sampling import augment_azimuthal_rotation, binned_target_weights
 
 __all__ = [
-    "EmbeddingEncoder",
     "EventAligner",
     "FourMomentumTransformer",
     "GroupScaler",
@@ -34,3 +32,15 @@ __all__ = [
     "make_higgs_features",
     "make_higgs_preprocessor",
 ]
+
+
+def __getattr__(name):
+    # EmbeddingEncoder trains a network: it moved next to the networks in
+    # sknn_hep 0.2 (this layer stays torch-free). Kept for one release.
+    if name == "EmbeddingEncoder":
+        raise ImportError(
+            "EmbeddingEncoder moved to sknn_hep.neural_network (it trains a torch "
+            "network; sknn_hep.preprocessing stays torch-free): use "
+            "'from sknn_hep.neural_network import EmbeddingEncoder'."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,9 +8,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from .._validation import column_label
 from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
-from ._stats import MissingValuesMixin, column_label, missing_mask
+from ._stats import MissingValuesMixin, missing_mask
 
 _OWNER = "EventAligner"
 
@@ -221,7 +222,7 @@ class EventAligner(
         if j not in within:
             raise ValueError(
                 f"The '{param}' parameter of {_OWNER} must be one of the "
-                f"'{within_param}' columns. Got {column!r} (column "
+                f"'{within_param}' columns. Got {column!r} ("
                 f"{column_label(j, names)}) instead."
             )
         return int(j)
@@ -272,7 +273,7 @@ class EventAligner(
         both = np.intersect1d(phi, eta)
         if both.size:
             raise ValueError(
-                f"The 'eta_columns' parameter of {_OWNER} shares column "
+                f"The 'eta_columns' parameter of {_OWNER} shares "
                 f"{column_label(both[0], names)} with 'phi_columns'; a column is "
                 "either an azimuth or a pseudorapidity."
             )

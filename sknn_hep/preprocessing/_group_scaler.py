@@ -14,9 +14,10 @@ from sklearn.base import (
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._validation import column_label
 from .._versions import VersionedStateMixin
 from ..utils import check_event_weights, resolve_columns, validate_inputs
-from ._stats import check_output_range, column_label, event_mean_var, is_constant
+from ._stats import check_output_range, event_mean_var, is_constant
 
 
 class GroupScaler(
@@ -165,7 +166,7 @@ class GroupScaler(
                 if int(j) in owner:
                     raise ValueError(
                         "The 'groups' parameter of GroupScaler holds overlapping "
-                        f"groups: column {column_label(j, names)} is in "
+                        f"groups: {column_label(j, names)} is in "
                         f"groups[{owner[int(j)]}] and groups[{g}]; a column may "
                         "belong to one group only."
                     )

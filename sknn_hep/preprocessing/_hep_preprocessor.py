@@ -16,7 +16,6 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
-from ._embedding import EmbeddingEncoder
 from ._group_scaler import GroupScaler
 from ._log_shift import LogShiftTransformer
 from ._missing import MissingValueEncoder
@@ -176,8 +175,9 @@ def make_hep_preprocessor(
     - ``categorical_columns``: integer codes kept as they are (``"passthrough"``,
       e.g. for a network's own embedding via ``categorical_features``),
       one-hot encoded (``"onehot"``), or replaced by learnt supervised
-      embeddings (``"embedding"``, :class:`EmbeddingEncoder`, needs ``y`` in
-      ``fit``).
+      embeddings (``"embedding"``,
+      :class:`~sknn_hep.neural_network.EmbeddingEncoder`, needs ``y`` in
+      ``fit``; it trains a network, so this choice alone imports torch).
     - optionally PCA (``n_components``, ``whiten``) over all numeric outputs,
       never over the categorical ones.
 
@@ -220,10 +220,12 @@ def make_hep_preprocessor(
         ``missing_values`` is not None).
     embedding_dim : int or "auto", default="auto"
         Embedding size with ``categorical="embedding"`` (other parameters of
-        the :class:`EmbeddingEncoder` can be set on the result, e.g.
+        the :class:`~sknn_hep.neural_network.EmbeddingEncoder` can be set on
+        the result, e.g.
         ``set_params(categorical__max_epochs=20)``).
     random_state : int, RandomState instance or None, default=None
-        Seed of the :class:`EmbeddingEncoder` (``categorical="embedding"``).
+        Seed of the :class:`~sknn_hep.neural_network.EmbeddingEncoder`
+        (``categorical="embedding"``).
 
     Returns
     -------
@@ -404,6 +406,11 @@ def make_hep_preprocessor(
         elif categorical == "onehot":
             encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         else:
+            # the one reach above this torch-free layer, only when asked: the
+            # encoder trains a network (nothing in neural_network imports
+            # preprocessing, so this makes no circle)
+            from ..neural_network import EmbeddingEncoder
+
             encoder = EmbeddingEncoder(
                 columns=list(range(len(cat))),
                 embedding_dim=embedding_dim,

@@ -14,12 +14,12 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._validation import column_label
 from .._versions import VersionedStateMixin
 from ..utils import check_event_weights, resolve_columns
 from ._stats import (
     MissingValuesMixin,
     check_output_range,
-    column_label,
     is_scalar_nan,
     missing_mask,
 )
@@ -342,7 +342,7 @@ class LogShiftTransformer(
             if empty.any():
                 j = cols[np.flatnonzero(empty)[0]]
                 raise ValueError(
-                    f"LogShiftTransformer cannot learn shift='auto' for column "
+                    f"LogShiftTransformer cannot learn shift='auto' for "
                     f"{self._label(j)}: "
                     "it has no present values (of non-zero weight) in fit. Give "
                     "that column a fixed shift or leave it out of 'columns'."
@@ -355,7 +355,7 @@ class LogShiftTransformer(
                 raise ValueError(
                     f"LogShiftTransformer: offset={self.offset!r} vanishes in "
                     f"float64 next to the minimum {float(col_min[lost[0]])!r} of "
-                    f"column {self._label(j)}"
+                    f"{self._label(j)}"
                     "; use a larger offset or rescale the column."
                 )
             floor = col_min
@@ -411,7 +411,7 @@ class LogShiftTransformer(
             if bad.any():
                 i, k = np.argwhere(bad)[0]
                 raise ValueError(
-                    "LogShiftTransformer: column "
+                    "LogShiftTransformer: "
                     f"{self._label(self.columns_[k])} holds the value "
                     f"{float(sub[i, k])!r} (row {int(i)}), at or below its shift "
                     f"{float(self.shift_[k])!r}, where log(x - shift) is undefined "

@@ -13,12 +13,12 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from .._validation import column_label
 from .._versions import VersionedStateMixin
 from ..utils import check_event_weights, resolve_columns
 from ._stats import (
     MissingValuesMixin,
     check_output_range,
-    column_label,
     event_mean_var,
     is_constant,
     missing_mask,
@@ -217,7 +217,7 @@ class MissingValueEncoder(
         if np.any(n_used == 0):
             j = cols[np.flatnonzero(n_used == 0)[0]]
             raise ValueError(
-                f"MissingValueEncoder: column {column_label(j, names)} has no "
+                f"MissingValueEncoder: {column_label(j, names)} has no "
                 "present values (of non-zero weight) in fit, so its mean and "
                 "standard deviation are undefined; drop it or leave it out of "
                 "'columns'."

@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from .._validation import column_label, weighted_mean_var
+
 
 def is_scalar_nan(value):
     """Return True if ``value`` is a real scalar NaN.
@@ -64,76 +66,6 @@ def missing_mask(X, missing_values):
     return float32_equal(X, missing_values)
 
 
-def weighted_mean_var(X, sample_weight=None, *, present=None, center=True):
-    """Per-column weighted mean and variance over the present entries.
-
-    For column ``j`` with weights ``w_i`` over the rows ``i`` where
-    ``present[i, j]`` is True::
-
-        mean_j = sum_i w_i x_ij / sum_i w_i          (0 when center=False)
-        var_j  = sum_i w_i (x_ij - mean_j)**2 / sum_i w_i
-
-    i.e. the population variance (``ddof=0``), as in
-    :class:`~sklearn.preprocessing.StandardScaler`. With ``center=False`` the
-    "variance" is the weighted mean square around zero.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    sample_weight : ndarray of shape (n_samples,) or None
-        Weights (negative ones allowed: the formulas are applied as they
-        are, see :func:`event_mean_var`); ``None`` means unit weights.
-    present : ndarray of bool, same shape as ``X``, or None
-        Entries to count; ``None`` counts all of them.
-    center : bool, default=True
-        Whether the variance is taken around the weighted mean or around 0.
-
-    Returns
-    -------
-    mean : ndarray of shape (n_features,)
-        NaN for a column without any present entry of non-zero weight.
-    var : ndarray of shape (n_features,)
-        NaN where ``mean`` is NaN. With negative weights it may be negative.
-    weight_sum : ndarray of shape (n_features,)
-        Sum of the weights of the present entries.
-    n_nonzero : ndarray of shape (n_features,)
-        Number of present entries with non-zero weight (of either sign).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]])
-    >>> mean, var, wsum, n = weighted_mean_var(
-    ...     X, np.array([1.0, 1.0, 2.0]), present=~np.isnan(X))
-    >>> np.round(mean, 3).tolist(), np.round(var, 3).tolist()
-    ([3.5, 4.667], [2.75, 3.556])
-    """
-    X = np.asarray(X, dtype=np.float64)
-    n_samples = X.shape[0]
-    w = (
-        np.ones(n_samples, dtype=np.float64)
-        if sample_weight is None
-        else np.asarray(sample_weight, dtype=np.float64)
-    )
-    if present is None:
-        present = np.ones(X.shape, dtype=bool)
-    W = np.where(present, w[:, None], 0.0)
-    Xz = np.where(present, X, 0.0)
-    weight_sum = W.sum(axis=0)
-    n_nonzero = np.count_nonzero(W != 0, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if center:
-            mean = (W * Xz).sum(axis=0) / weight_sum
-        else:
-            mean = np.zeros(X.shape[1], dtype=np.float64)
-        resid = np.where(present, X - mean, 0.0)
-        var = (W * resid**2).sum(axis=0) / weight_sum
-    empty = n_nonzero == 0
-    mean[empty] = np.nan
-    var[empty] = np.nan
-    return mean, var, weight_sum, n_nonzero
-
-
 def event_mean_var(
     X,
     sample_weight=None,
@@ -146,9 +78,10 @@ def event_mean_var(
 ):
     """Per-column weighted mean and variance under the negative-weight policy.
 
-    :func:`weighted_mean_var` with the signed event weights, except for a
-    column where those statistics do not describe a distribution, which can
-    only happen with negative weights (NLO generators):
+    :func:`~sknn_hep._validation.weighted_mean_var` with the signed event
+    weights, except for a column where those statistics do not describe a
+    distribution, which can only happen with negative weights (NLO
+    generators):
 
     - the present entries of the column have a total weight <= 0,
     - the weighted mean lies outside the range of the column's values
@@ -159,12 +92,12 @@ def event_mean_var(
     Such a column's mean and variance are taken with the absolute weights
     ``|w|`` instead (the spread of the events whatever their sign), and one
     :class:`UserWarning` names the columns and why. Without negative weights
-    this is exactly :func:`weighted_mean_var`.
+    this is exactly :func:`~sknn_hep._validation.weighted_mean_var`.
 
     Parameters
     ----------
     X, sample_weight, present, center
-        As for :func:`weighted_mean_var`.
+        As for :func:`~sknn_hep._validation.weighted_mean_var`.
     owner : str
         Class name for the warning.
     columns : ndarray of int or None
@@ -193,7 +126,7 @@ def event_mean_var(
     >>> mean, var  # signed: mean 0, variance -66.7; so taken with |w|
     (array([8.]), array([56.]))
     >>> print(caught[0].message)  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
-    f: with negative sample weights, the weighted statistics of column index 0
+    f: with negative sample weights, the weighted statistics of column 0
     (variance -66.7) do not describe a distribution; they are taken with the
     absolute weights |w| instead ...
     """
@@ -233,7 +166,7 @@ def event_mean_var(
         else:
             continue
         fallback[k] = True
-        reasons.append(f"column {column_label(columns[k], feature_names_in)} ({why})")
+        reasons.append(f"{column_label(columns[k], feature_names_in)} ({why})")
     if not reasons:
         return mean, var, n
     mean = np.where(fallback, a_mean, mean)
@@ -300,7 +233,7 @@ def check_output_range(out, dtype, *, owner, positions=None, feature_names=None)
     positions = np.arange(bad.shape[1]) if positions is None else positions
     labels = [column_label(positions[k], feature_names) for k in cols[:5]]
     where = (
-        f"column {labels[0]}"
+        labels[0]
         if len(cols) == 1
         else f"{len(cols)} columns ({', '.join(labels)}"
         f"{', ...' if len(cols) > 5 else ''})"
@@ -340,21 +273,6 @@ def is_constant(var, mean, n_samples):
     n = np.asarray(n_samples, dtype=np.float64)
     bound = n * eps * var + (n * np.asarray(mean, dtype=np.float64) * eps) ** 2
     return var <= bound
-
-
-def column_label(j, feature_names_in=None):
-    """Readable label of column ``j`` for error messages.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> column_label(1, np.array(["a", "b"])), column_label(1)
-    ("'b' (index 1)", 'index 1')
-    """
-    j = int(j)
-    if feature_names_in is not None:
-        return f"{str(feature_names_in[j])!r} (index {j})"
-    return f"index {j}"
 
 
 class MissingValuesMixin:

@@ -1,4 +1,8 @@
-"""Supervised entity embeddings of categorical columns, usable by any model."""
+"""Supervised entity embeddings of categorical columns, usable by any model.
+
+A transformer that trains a network in ``fit``, hence here next to the
+networks rather than in the torch-free :mod:`sknn_hep.preprocessing`.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,11 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from .._validation import check_category_codes, encode_categories
 from .._versions import VersionedStateMixin
-from ..utils import (
-    check_event_weights,
-    encode_categories,
-    resolve_columns,
-    validate_inputs,
-)
-from ._stats import column_label
+from ..utils import check_event_weights, resolve_columns, validate_inputs
+from ._classifier import NeuralClassifier
+from ._regressor import NeuralRegressor
 
 _OWNER = "EmbeddingEncoder"
 
@@ -107,8 +108,13 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
     data only (in a :class:`~sklearn.pipeline.Pipeline` this happens by
     itself), otherwise the evaluation leaks the labels. They are only as good
     as the network trained to learn them; ``estimator_.loss_curve_`` shows
-    whether ``max_epochs`` and ``lr`` sufficed. torch is imported by
-    :meth:`fit` only; :meth:`transform` is a numpy table look-up.
+    whether ``max_epochs`` and ``lr`` sufficed. :meth:`transform` is a numpy
+    table look-up.
+
+    The encoder trains a network, so it lives with the networks: it was
+    ``sknn_hep.preprocessing.EmbeddingEncoder`` until sknn_hep 0.2, where
+    the torch-free preprocessing layer held a torch model; importing it from
+    there now raises an ``ImportError`` naming this place.
 
     ``sample_weight`` follows the package's policy for negative weights (NLO
     generators): they are allowed when the weights sum to a positive number,
@@ -119,7 +125,7 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from sknn_hep.preprocessing import EmbeddingEncoder
+    >>> from sknn_hep.neural_network import EmbeddingEncoder
     >>> rng = np.random.default_rng(0)
     >>> code = rng.integers(0, 6, size=600)
     >>> y = (code % 2 == 0).astype(int)          # even codes are signal
@@ -185,29 +191,9 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
         return tags
 
     def _check_codes(self, X):
-        for j in self.columns_:
-            values = X[:, j]
-            label = column_label(j, self._names())
-            if not np.all(np.isfinite(values)):
-                raise ValueError(
-                    f"The categorical column {label} of {_OWNER} holds NaN or inf; "
-                    "it must hold non-negative integer codes. Give missing values "
-                    "a code of their own first."
-                )
-            if np.any(values < 0):
-                raise ValueError(
-                    f"Negative values in data passed to {_OWNER}: the categorical "
-                    f"column {label} must hold non-negative integer codes; got "
-                    f"{float(values[values < 0][0])!r}."
-                )
-            bad = values != np.floor(values)
-            if bad.any():
-                raise ValueError(
-                    f"The categorical column {label} of {_OWNER} must hold "
-                    f"non-negative integer codes; got {float(values[bad][0])!r}. "
-                    "Encode the categories as 0, 1, 2, ... first (e.g. with "
-                    "sklearn.preprocessing.OrdinalEncoder)."
-                )
+        check_category_codes(
+            X, self.columns_, owner=_OWNER, feature_names_in=self._names()
+        )
 
     def _names(self):
         return getattr(self, "feature_names_in_", None)
@@ -289,10 +275,7 @@ class EmbeddingEncoder(TransformerMixin, VersionedStateMixin, BaseEstimator):
                 owner=f"{_OWNER}.fit",
                 y=None if regression else y,
             )
-        if regression:
-            from ..neural_network import NeuralRegressor as Network
-        else:
-            from ..neural_network import NeuralClassifier as Network
+        Network = NeuralRegressor if regression else NeuralClassifier
         if self.use_other_columns:
             x_fit, cat = X, self.columns_
         else:
