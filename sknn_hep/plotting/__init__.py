@@ -1,9 +1,22 @@
-"""Physics plots with matplotlib; each function returns the Figure.
+"""Physics plots a physicist can put in a talk; each function returns the Figure.
 
-- :func:`plot_roc`: ROC curves as signal efficiency vs background rejection
-  (log), several classifiers at once, weighted AUC in the legend.
-- :func:`plot_overtraining`: TMVA-style train vs test classifier output per
-  class, with weighted Kolmogorov-Smirnov p-values.
+Weighted histograms are :class:`hist.Hist` objects with Weight storage (the
+sum of weights and of squared weights per bin, so that error bars are
+``sqrt(sum w^2)``), drawn with :func:`mplhep.histplot`. Event weights may be
+negative (NLO samples) as long as each class's weights sum to a positive
+number (:func:`sknn_hep.utils.check_event_weights`).
+
+- :func:`plot_roc`: ROC curves, physics convention (ε_S vs background
+  rejection 1/ε_B on a log axis) or ML convention (TPR vs FPR); several
+  models on one axes, each with one metric named as what it is ("weighted
+  ROC AUC" or "ROC AUC") and a seeded bootstrap band; the curve stops where
+  fewer than ``min_background_events`` background events pass the cut.
+- :func:`plot_overtraining`: TMVA-style train (filled) vs test (points with
+  error bars) classifier output per class, unit area, log y, with weighted
+  Kolmogorov-Smirnov p-values in the legend.
+- :func:`plot_score_distribution`: the classifier output as an analysis
+  shows it: backgrounds stacked per process, signal overlaid (optionally
+  scaled), data points when given.
 - :func:`plot_history`: train/validation loss and learning rate per epoch,
   best epoch marked.
 - :func:`plot_diagnostics`: gradient norm per layer and dead-unit fractions
@@ -13,6 +26,13 @@
 - :func:`weighted_ks_test`: the weighted two-sample KS test.
 - :func:`save_figure`: write a figure as PNG, PDF, ... by the file suffix
   (every plot function also takes ``path=``).
+
+Every plot function takes ``style=None`` (one of :data:`STYLES`: "ATLAS",
+"CMS", "LHCb2" for mplhep's experiment styles, None for matplotlib's look)
+and ``label``, ``com`` (√s in TeV) and ``lumi`` (fb⁻¹) for the experiment's
+label (:func:`experiment_label`). A style applies only while the figure is
+made (:func:`plot_style`, never to the global rcParams); :func:`save_figure`
+draws the figure in its style again.
 
 Figures are made with :mod:`matplotlib.pyplot`; close them
 (``plt.close(fig)``) when making many.
