@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from .._versions import VersionedStateMixin
-from ._cross_training import (
+from ._base import (
     _fit_member,
     check_member_classes,
     check_weight_param,
