@@ -79,7 +79,7 @@ stalls the others at every barrier."""
 
 # How long the CPU counters are watched when no recent reading exists, and
 # how old a reading may be to serve as the start of the next window.
-SAMPLE_SECONDS = 0.05
+SAMPLE_SECONDS = 0.1
 MAX_WINDOW_SECONDS = 10.0
 
 
@@ -159,7 +159,9 @@ class _CpuLoad:
             wall = now[0] - last[0]
             others = (now[1] - last[1]) - (now[2] - last[2])
             self._last = now
-            self._value = max(0.0, others / wall) if wall > 0 else 0.0
+            # the kernel counts in ticks (10 ms): clipped to what can be busy
+            load = others / wall if wall > 0 else 0.0
+            self._value = min(max(0.0, load), float(_watched_cpus()))
             return self._value
 
 
@@ -170,9 +172,10 @@ def _load_average() -> float:
     in the last minute sees a higher load than the others make.
     """
     try:
-        return max(0.0, float(os.getloadavg()[0]) - 1.0)
+        load = float(os.getloadavg()[0]) - 1.0
     except (AttributeError, OSError):
         return 0.0
+    return min(max(0.0, load), float(_watched_cpus()))
 
 
 _CPU_LOAD = _CpuLoad()
@@ -192,15 +195,23 @@ def busy_cpus() -> float:
     On Linux, from ``/proc/stat``: the busy time of the CPUs this process
     may run on, minus this process's own CPU time, over the time since the
     previous call (or, after more than 10 s or on the first call, over
-    50 ms, during which the call sleeps). Elsewhere the 1-minute load
+    0.1 s, during which the call sleeps). Elsewhere the 1-minute load
     average less one (the caller), or 0 where there is none.
 
     Examples
     --------
-    >>> 0.0 <= busy_cpus() <= len(__import__("os").sched_getaffinity(0))
+    >>> 0.0 <= busy_cpus() <= (os.cpu_count() or 1)
     True
     """
     return _CPU_LOAD.busy()
+
+
+def _check_n_threads(n_threads, owner: str):
+    """``n_threads`` if it is an int >= 1 or "auto", else scikit-learn's error."""
+    validate_parameter_constraints(
+        {"n_threads": N_THREADS_CONSTRAINT}, {"n_threads": n_threads}, owner
+    )
+    return n_threads
 
 
 def step_work(
@@ -317,10 +328,7 @@ def resolve_n_threads(
 parameter of resolve_n_threads must be an int in the range [1, inf) or a str \
 among {'auto'}. Got 0 instead.
     """
-    validate_parameter_constraints(
-        {"n_threads": N_THREADS_CONSTRAINT}, {"n_threads": n_threads}, owner
-    )
-    if n_threads != "auto":
+    if _check_n_threads(n_threads, owner) != "auto":
         return int(n_threads)
     n_cpus = available_cpus() if cpus is None else int(cpus)
     n = n_cpus
@@ -387,10 +395,8 @@ def use_threads(n_threads, owner: str = "use_threads", **work) -> Iterator[int]:
     True
     """
     depth = getattr(_LOCAL, "depth", 0)
-    if depth and n_threads == "auto":
-        # validated like the outer block, the count left as it is
-        resolve_n_threads("auto", **work, limit=1, owner=owner)
-        yield torch.get_num_threads()
+    if _check_n_threads(n_threads, owner) == "auto" and depth:
+        yield torch.get_num_threads()  # the outer block's count
         return
     global _caller_setting
     me = threading.get_ident()
@@ -404,13 +410,16 @@ def use_threads(n_threads, owner: str = "use_threads", **work) -> Iterator[int]:
             restore = _caller_setting
         else:
             restore = _caller_setting = own
-        n = resolve_n_threads(
-            n_threads,
-            **work,
-            limit=restore,
-            in_process=sum(v for k, v in _ACTIVE.items() if k != me),
-            owner=owner,
-        )
+        if n_threads == "auto":
+            n = resolve_n_threads(
+                "auto",
+                **work,
+                limit=restore,
+                in_process=sum(v for k, v in _ACTIVE.items() if k != me),
+                owner=owner,
+            )
+        else:
+            n = int(n_threads)
         torch.set_num_threads(n)
         if not depth:
             _ACTIVE[me] = n
