@@ -9,9 +9,7 @@ from matplotlib.patches import StepPatch
 from scipy.stats import ks_2samp, kstwo, norm
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from sknn_hep.neural_network import NeuralClassifier
 from sknn_hep.plotting import (
-    plot_history,
     plot_overtraining,
     plot_roc,
     save_figure,
@@ -238,67 +236,6 @@ def test_overtraining_errors(kwargs, match):
     }  # fmt: skip
     with pytest.raises(ValueError, match=match):
         plot_overtraining(**args)
-
-
-# -- history ------------------------------------------------------------------
-
-
-def _best_line(ax):
-    (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("best")]
-    return line
-
-
-def test_history_of_a_fitted_estimator(tmp_path):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 4))
-    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
-    clf = NeuralClassifier(
-        n_layers=1, n_units=8, max_epochs=12, early_stopping=True, patience=3,
-        lr_schedule="step", lr_step=2, batch_size=64, random_state=0,
-    ).fit(X, y)  # fmt: skip
-    fig = plot_history(clf, path=tmp_path / "h.png")
-    assert (tmp_path / "h.png").exists()
-    ax, ax_lr = fig.axes
-    best = _best_line(ax)
-    assert list(best.get_xdata()) == [clf.best_epoch_] * 2
-    assert best.get_label() == f"best epoch ({clf.best_epoch_})"
-    train, valid = ax.get_lines()[:2]
-    epochs = [row["epoch"] for row in clf.history_]
-    np.testing.assert_array_equal(train.get_xdata(), epochs)
-    np.testing.assert_allclose(train.get_ydata(), clf.loss_curve_)
-    np.testing.assert_allclose(
-        valid.get_ydata(), [row["valid_loss"] for row in clf.history_]
-    )
-    (lr_line,) = ax_lr.get_lines()
-    np.testing.assert_allclose(lr_line.get_ydata(), [r["lr"] for r in clf.history_])
-    assert ax_lr.get_yscale() == "log" and len(set(lr_line.get_ydata())) > 1
-    _assert_renders(fig, tmp_path, "history")
-
-
-def test_history_from_a_list_of_dicts():
-    history = [
-        {"epoch": i, "train_loss": 1.0 / i, "valid_loss": abs(i - 4) + 0.5}
-        for i in range(1, 8)
-    ]
-    fig = plot_history(history, log_loss=True)
-    assert len(fig.axes) == 1  # no lr recorded: no second axis
-    assert list(_best_line(fig.axes[0]).get_xdata()) == [4, 4]
-    assert fig.axes[0].get_yscale() == "log"
-    no_valid = [{"train_loss": v} for v in (3.0, 1.0, 2.0)]
-    assert list(_best_line(plot_history(no_valid).axes[0]).get_xdata()) == [2, 2]
-
-
-@pytest.mark.parametrize(
-    "arg, error, match",
-    [
-        (3, TypeError, "'estimator_or_history' parameter of plot_history .* int"),
-        ([], ValueError, "non-empty list of dicts"),
-        ([{"valid_loss": 1.0}], ValueError, "'train_loss' entry"),
-    ],
-)
-def test_history_errors(arg, error, match):
-    with pytest.raises(error, match=match):
-        plot_history(arg)
 
 
 def test_save_figure_checks_the_suffix(tmp_path):

@@ -10,7 +10,13 @@ import pandas as pd
 
 from ..utils import check_event_weights
 from ._common import as_1d, check_length, finish
-from ._style import check_label_args, experiment_label, plot_style
+from ._style import (
+    check_label_args,
+    experiment_label,
+    font_scale,
+    plot_style,
+    remember_style,
+)
 from ._units import axis_label, column_unit
 
 _FUNC = "plot_data_report"
@@ -106,19 +112,6 @@ def _check_inputs(
                 f"have. Got {unknown} instead."
             )
     return X, y, w, names
-
-
-def font_scale():
-    """How much larger than matplotlib's defaults the current style's text is.
-
-    The multi-panel figures grow by this factor under a HEP style, so that
-    its large fonts keep the panels readable.
-    """
-    import matplotlib as mpl
-    from matplotlib.font_manager import FontProperties
-
-    size = FontProperties(size=mpl.rcParams["xtick.labelsize"]).get_size_in_points()
-    return max(1.0, size / 10.0)
 
 
 def _binning(values, unit, bins):
@@ -343,6 +336,7 @@ def plot_data_report(
         n_rows = math.ceil(n_features / n_cols)
         figsize = (max(3.2 * n_cols, 12.0) * scale, (2.6 * n_rows + 4.5) * scale)
         fig = plt.figure(figsize=figsize, layout="constrained")
+        remember_style(fig, style)
         grid = fig.add_gridspec(n_rows + 1, n_cols, height_ratios=[1] * n_rows + [2.2])
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         legend = {}
@@ -400,20 +394,23 @@ def plot_data_report(
                 notes.insert(
                     0, f"missing: {n_missing} ({_percent(n_missing, n_samples)})"
                 )
+            bottom, top = ax.get_ylim()
+            if top > 0:  # room for the notes above the curves
+                ax.set_ylim(bottom, top * (1.25 if notes else 1.08))
             if notes:
                 ax.text(
                     0.98, 0.95, "\n".join(notes), transform=ax.transAxes,
-                    ha="right", va="top", fontsize="x-small",
+                    ha="right", va="top", fontsize=6.5 * scale,
                 )  # fmt: skip
-            ax.set_xlabel(axis_label(name, unit), fontsize="small")
+            ax.set_xlabel(axis_label(name, unit), fontsize=8.5 * scale)
             if j % n_cols == 0:
-                ax.set_ylabel("fraction / bin", fontsize="small")
-            ax.tick_params(labelsize="x-small")
+                ax.set_ylabel("fraction / bin", fontsize=8.5 * scale)
+            ax.tick_params(labelsize=7 * scale)
             ax.yaxis.set_major_locator(MaxNLocator(3))
         if legend:
             fig.legend(
                 list(legend.values()), list(legend), loc="outside upper center",
-                ncols=len(legend), fontsize="small",
+                ncols=len(legend), fontsize=10 * scale,
             )  # fmt: skip
         experiment_label(first, style, label=label, com=com, lumi=lumi, func=_FUNC)
 
@@ -428,13 +425,14 @@ def plot_data_report(
         frame = pd.DataFrame(np.where(missing, np.nan, X), columns=names)
         corr = frame.corr(min_periods=2).to_numpy()
         image = ax_corr.imshow(corr, cmap="RdBu_r", vmin=-1.0, vmax=1.0)
-        fig.colorbar(image, ax=ax_corr, shrink=0.8)
+        colorbar = fig.colorbar(image, ax=ax_corr, shrink=0.8)
         ticks = np.arange(n_features)
-        fontsize = "xx-small" if n_features > 12 else "small"
+        fontsize = (5.0 if n_features > 12 else 8.0) * scale
         ax_corr.set_xticks(ticks, names, rotation=90, fontsize=fontsize)
         ax_corr.set_yticks(ticks, names, fontsize=fontsize)
         ax_corr.minorticks_off()
-        ax_corr.set_title("correlation (present values)", fontsize="small")
+        ax_corr.set_title("correlation (present values)", fontsize=9 * scale)
+        colorbar.ax.tick_params(labelsize=7 * scale)
 
         if "missing" in summaries:
             ax_miss = fig.add_subplot(bottom[1], label="missing")
@@ -443,9 +441,9 @@ def plot_data_report(
             ax_miss.minorticks_off()
             ax_miss.invert_yaxis()
             ax_miss.set_xlim(0.0, 1.0)
-            ax_miss.set_xlabel("fraction of events missing", fontsize="small")
-            ax_miss.tick_params(axis="x", labelsize="x-small")
-            ax_miss.set_title("missing values", fontsize="small")
+            ax_miss.set_xlabel("fraction of events missing", fontsize=8.5 * scale)
+            ax_miss.tick_params(axis="x", labelsize=7 * scale)
+            ax_miss.set_title("missing values", fontsize=9 * scale)
 
         ax_stats = fig.add_subplot(bottom[-1], label="statistics")
         header, rows = _class_table(y, w)
@@ -455,5 +453,5 @@ def plot_data_report(
         table.set_fontsize(9 * scale)
         table.auto_set_column_width(list(range(len(header))))
         table.scale(1.0, 1.6)
-        ax_stats.set_title("classes and weights", fontsize="small")
+        ax_stats.set_title("classes and weights", fontsize=9 * scale)
     return finish(fig, path, _FUNC)
