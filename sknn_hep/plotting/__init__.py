@@ -1,10 +1,10 @@
 """Physics plots a physicist can put in a talk; each function returns the Figure.
 
-Weighted histograms are :class:`hist.Hist` objects with Weight storage (the
+Weighted histograms are ``hist.Hist`` objects with Weight storage (the
 sum of weights and of squared weights per bin, so that error bars are
-``sqrt(sum w^2)``), drawn with :func:`mplhep.histplot`. Event weights may be
+``sqrt(sum w^2)``), drawn with ``mplhep.histplot``. Event weights may be
 negative (NLO samples) as long as each class's weights sum to a positive
-number (:func:`sknn_hep.utils.check_event_weights`).
+number (``sknn_hep.utils.check_event_weights``).
 
 - :func:`plot_roc`: ROC curves, physics convention (ε_S vs background
   rejection 1/ε_B on a log axis) or ML convention (TPR vs FPR); several

@@ -81,10 +81,10 @@ def plot_overtraining(
     """Compare the classifier output on training and test events, per class.
 
     The TMVA overtraining check: weighted score histograms
-    (:class:`hist.Hist` with Weight storage) normalised to unit area, the
+    (``hist.Hist`` with Weight storage) normalised to unit area, the
     training sample as filled histograms (background hatched) and the test
     sample as points with statistical error bars (``sqrt(sum w^2)`` per bin),
-    for signal and background, drawn with :func:`mplhep.histplot`. Each
+    for signal and background, drawn with ``mplhep.histplot``. Each
     class's test entry in the legend carries the p-value of the weighted
     two-sample Kolmogorov-Smirnov test of its train against its test scores
     (:func:`weighted_ks_test`). A small p-value (say below 0.01) says the
@@ -102,7 +102,7 @@ def plot_overtraining(
         Per-event weights of the two samples; None means unit weights.
         Negative weights (NLO samples) are allowed if each class's weights
         sum to a positive number in each sample
-        (:func:`sknn_hep.utils.check_event_weights`): a bin may then be
+        (``sknn_hep.utils.check_event_weights``): a bin may then be
         negative; it is drawn so on a linear axis and left out (not drawn,
         not setting the limits) on a log axis.
     bins : int or array-like, default=30

@@ -60,8 +60,8 @@ def plot_score_distribution(
     (smallest yield at the bottom, so that the largest is on top); each
     signal process is overlaid as a line (optionally scaled up); recorded
     data, when given, are points with statistical error bars. The
-    histograms are weighted (:class:`hist.Hist`, Weight storage) and drawn
-    with :func:`mplhep.histplot`; with weights normalised to cross section
+    histograms are weighted (``hist.Hist``, Weight storage) and drawn
+    with ``mplhep.histplot``; with weights normalised to cross section
     × luminosity the y axis is the expected number of events per bin.
 
     Parameters
@@ -75,7 +75,7 @@ def plot_score_distribution(
         Event weights (e.g. cross section × luminosity / generated events);
         None means unit weights. Negative weights (NLO samples) are allowed
         if each class's weights sum to a positive number
-        (:func:`sknn_hep.utils.check_event_weights`); a bin, or a process,
+        (``sknn_hep.utils.check_event_weights``); a bin, or a process,
         may then be negative: drawn so on a linear axis, left out of the
         limits on a log axis.
     process : array-like of shape (n_samples,), default=None
@@ -88,7 +88,7 @@ def plot_score_distribution(
         linear axis); the legend says it (``"Signal × 50"``).
     data_score : array-like of shape (n_data,), default=None
         Classifier output of the recorded events, drawn as black points
-        with statistical error bars, as :func:`mplhep.histplot` draws them:
+        with statistical error bars, as ``mplhep.histplot`` draws them:
         for unit weights the 68% Poisson (Garwood) interval of the count N
         (about ``sqrt(N)`` for large N, and a bar up to 1.84 over an empty
         bin, which ``sqrt(N)`` would leave without one); for other weights

@@ -65,7 +65,7 @@ def plot_style(style, func="plot_style"):
     Parameters
     ----------
     style : {"ATLAS", "CMS", "LHCb2"} or None
-        The mplhep style (:data:`mplhep.style.ATLAS`, ...). None applies no
+        The mplhep style (``mplhep.style.ATLAS``, ...). None applies no
         style: the current rcParams (matplotlib's defaults unless the user
         changed them) stay in force.
     func : str, default="plot_style"
@@ -170,8 +170,8 @@ def experiment_label(
     ax : matplotlib Axes
         The axes to label.
     style : {"ATLAS", "CMS", "LHCb2"} or None
-        The experiment: :func:`mplhep.atlas.label`, :func:`mplhep.cms.label`
-        or :func:`mplhep.lhcb.label` draw its name in its own font and place,
+        The experiment: ``mplhep.atlas.label``, ``mplhep.cms.label``
+        or ``mplhep.lhcb.label`` draw its name in its own font and place,
         followed by ``label``, and the centre-of-mass energy and luminosity
         when given. None (no experiment) draws no experiment name: nothing
         at all when ``com`` and ``lumi`` are None (so that the plain figures
