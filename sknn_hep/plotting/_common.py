@@ -193,7 +193,7 @@ def score_edges(scores, bins, func, *, name="bins"):
 
 
 def weighted_hist(values, weights, edges):
-    """A :class:`hist.Hist` with Weight storage: Σw and Σw² per bin.
+    """A ``hist.Hist`` with Weight storage: Σw and Σw² per bin.
 
     A value on the last edge goes into the last bin (as in
     :func:`numpy.histogram`; boost-histogram would count it as overflow):
