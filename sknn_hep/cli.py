@@ -46,7 +46,7 @@ _ROLES = "roles.json"
 _METRICS = "metrics.json"
 _BEST = "best_params.json"
 _MODEL_FILES = {"joblib": "model.joblib", "safetensors": "model.safetensors"}
-_FIT_FIGURES = ("roc.png", "overtraining.png", "history.png")
+_FIT_FIGURES = ("roc.png", "overtraining.png", "scores.png", "history.png")
 
 
 # -- data ---------------------------------------------------------------------
@@ -374,11 +374,47 @@ def _print_figures(f: dict, w, higgs: bool) -> None:
 
 
 def _save(fig, path: Path) -> None:
+    """Write a figure (in the style it was made in) and close it."""
     import matplotlib.pyplot as plt
 
-    fig.savefig(path)
+    from .plotting import save_figure
+
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     print(f"wrote {path}")
+
+
+def _history_figure(members):
+    """The training history: the full grid of one network, else one axes each.
+
+    Several networks (cross-training clones, seed-ensemble members): their
+    losses and learning rates side by side, one legend above them all.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_history
+
+    if len(members) == 1:
+        return plot_history(members[0])
+    n_cols = min(len(members), 3)
+    n_rows = -(-len(members) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(4.5 * n_cols, 3.2 * n_rows + 0.5),
+        layout="constrained", squeeze=False,
+    )  # fmt: skip
+    for i, (ax, member) in enumerate(zip(axes.flat, members)):
+        plot_history(member, ax=ax)
+        legend = ax.get_legend()
+        if i == 0:
+            fig.legend(
+                legend.legend_handles, [t.get_text() for t in legend.get_texts()],
+                loc="outside upper center", ncols=4, frameon=False,
+            )  # fmt: skip
+        legend.remove()
+        ax.set_title(f"clone {i}", fontsize="medium")
+    for ax in axes.flat[len(members) :]:
+        ax.remove()
+    return fig
 
 
 # -- output -------------------------------------------------------------------
@@ -478,11 +514,10 @@ def _ctrl_c(whole_job: bool):
 
 # -- commands -----------------------------------------------------------------
 def _fit(args) -> int:
-    from matplotlib.figure import Figure
     from sklearn.model_selection import train_test_split
 
     from .ensemble._cross_training import fit_param_name
-    from .plotting import plot_history, plot_overtraining, plot_roc
+    from .plotting import plot_overtraining, plot_roc, plot_score_distribution
 
     config = merge_config(read_config_file(args.config) if args.config else None)
     model_file = _MODEL_FILES[args.model_format]
@@ -564,21 +599,18 @@ def _fit(args) -> int:
         ),
         out / "overtraining.png",
     )
-    fig = Figure(figsize=(4.5 * len(members), 3.5), layout="constrained")
-    for i, (ax, member) in enumerate(
-        zip(np.atleast_1d(fig.subplots(1, len(members))), members)
-    ):
-        plot_history(member, ax=ax)
-        ax.set_title(f"clone {i}" if len(members) > 1 else "training")
-    fig.savefig(out / "history.png")
-    print(f"wrote {out / 'history.png'}")
+    _save(
+        plot_score_distribution(y_test, score_test, sample_weight=w_test),
+        out / "scores.png",
+    )
+    _save(_history_figure(members), out / "history.png")
     return 130 if ctrl["interrupted"] else 0
 
 
 def _network(model):
     """The (first) network of a fitted pipeline or seed ensemble, for its history."""
     from .ensemble import SeedEnsemble
-    from .ensemble._cross_training import final_estimator
+    from .ensemble._base import final_estimator
 
     model = final_estimator(model)
     while isinstance(model, SeedEnsemble):
@@ -709,11 +741,11 @@ def _roles(args, data_arg) -> dict:
 def _evaluate(args) -> int:
     from .apply import load_model
     from .ensemble import CrossTrainingClassifier
-    from .plotting import plot_roc
+    from .plotting import plot_roc, plot_score_distribution
 
     if not Path(args.model).is_file():
         raise ConfigError(f"The model file {args.model!r} does not exist.")
-    out = _output_dir(args.output, [_METRICS, "roc.png"])
+    out = _output_dir(args.output, [_METRICS, "roc.png", "scores.png"])
     config = _roles(args, args.data)
     data = load_data(config)
     model = load_model(args.model)
@@ -727,6 +759,10 @@ def _evaluate(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     _write_json(out / _METRICS, result)
     _save(plot_roc(data["y"], score, sample_weight=data["w"]), out / "roc.png")
+    _save(
+        plot_score_distribution(data["y"], score, sample_weight=data["w"]),
+        out / "scores.png",
+    )
     return 0
 
 
@@ -762,8 +798,10 @@ def _report(args) -> int:
         if f > 0:
             print(f"  {name:<30}{f:.1%}")
     out.mkdir(parents=True, exist_ok=True)
+    n_cols = 6 if X.shape[1] > 16 else 4
     _save(
-        plot_data_report(X, y, sample_weight=w, missing_values=mv), out / "report.png"
+        plot_data_report(X, y, sample_weight=w, missing_values=mv, n_cols=n_cols),
+        out / "report.png",
     )
     return 0
 

@@ -245,10 +245,10 @@ def plot_data_report(
         when a value is missing) and ``"statistics"``; one legend of the
         classes above the panels.
 
-        - Feature panel: a weighted histogram (:mod:`hist`, ``Weight``
+        - Feature panel: a weighted histogram (``hist``, ``Weight``
           storage) of the present values per class, each normalised to a
           sum of 1 (y label ``"fraction / bin"``), drawn with
-          :func:`mplhep.histplot` with error bars √(Σw²) / Σw; missing values
+          ``mplhep.histplot`` with error bars √(Σw²) / Σw; missing values
           are left out of the histogram and counted in the panel's text
           (``missing: k (p %)``). With negative weights a bin may be
           negative; a class whose present values of the feature sum to a
