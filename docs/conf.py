@@ -191,8 +191,9 @@ def _constant_doc(app, what, name, obj, options, lines):
     autodoc, which looks for the docstring below an assignment in the module
     that exports the name, finds none and shows the docstring of the value's
     type (``tuple``, ``float``). Use the docstring in the defining module
-    (the first submodule of the exporting package that has one); with none,
-    the page shows the name and value only.
+    (the first submodule of the exporting package that has one, else a
+    private module at the package's root, such as ``sknn_hep._higgs``);
+    with none, the page shows the name and value only.
     """
     if what != "data":
         return
@@ -207,6 +208,14 @@ def _constant_doc(app, what, name, obj, options, lines):
         candidates += [
             f"{package}.{info.name}" for info in pkgutil.iter_modules(module.__path__)
         ]
+    # then the bottom layer's private modules (sknn_hep._higgs holds the Higgs
+    # challenge's facts that datasets and preprocessing re-export)
+    root = importlib.import_module(package.partition(".")[0])
+    candidates += [
+        f"{root.__name__}.{info.name}"
+        for info in pkgutil.iter_modules(root.__path__)
+        if info.name.startswith("_") and not info.ispkg
+    ]
     for modname in candidates:
         try:
             attr_docs = ModuleAnalyzer.for_module(modname).find_attr_docs()

@@ -7,8 +7,17 @@ from pathlib import Path
 
 from sklearn.utils._param_validation import InvalidParameterError
 
-from .datasets import HIGGS_FEATURES
-from .preprocessing import HIGGS_LOG_COLUMNS, HIGGS_MASS_COLUMNS
+from ._higgs import (
+    HIGGS_CATEGORICAL_COLUMNS,
+    HIGGS_EVENT_NUMBER,
+    HIGGS_FEATURES,
+    HIGGS_LOG_SHIFT,
+    HIGGS_MISSING_VALUE,
+    HIGGS_RECIPE_LOG_COLUMNS,
+    HIGGS_SIGNAL,
+    HIGGS_TARGET,
+    HIGGS_WEIGHTS,
+)
 from .recipes import HIGGS_NETWORK
 
 # The [data] keys of ROOT files only (passed to read_root).
@@ -32,12 +41,12 @@ DEFAULT_CONFIG = {
         "key": None,
         "tree": None,
         "features": list(HIGGS_FEATURES),
-        "target": "Label",
-        "signal": "s",
-        "weight": "KaggleWeight",
-        "event_number": "EventId",
-        "categorical": ["PRI_jet_num"],
-        "missing_value": -999.0,
+        "target": HIGGS_TARGET,
+        "signal": HIGGS_SIGNAL,
+        "weight": HIGGS_WEIGHTS[0],
+        "event_number": HIGGS_EVENT_NUMBER,
+        "categorical": list(HIGGS_CATEGORICAL_COLUMNS),
+        "missing_value": HIGGS_MISSING_VALUE,
         "allow_pickle": False,
         # ROOT (read_root): several files, entries, cut, branches, jagged branches
         **{key: None for key in _ROOT_KEYS},
@@ -49,8 +58,8 @@ DEFAULT_CONFIG = {
     # fold; n_members = 5 is the benchmark's seed ensemble)
     "preprocessing": {
         "physics_features": "higgs",
-        "log_shift": [*HIGGS_LOG_COLUMNS, *HIGGS_MASS_COLUMNS],
-        "shift": -1.0,
+        "log_shift": list(HIGGS_RECIPE_LOG_COLUMNS),
+        "shift": HIGGS_LOG_SHIFT,
         "missing_encoding": True,
     },
     "model": {**HIGGS_NETWORK, "random_state": 0, "verbose": 1},

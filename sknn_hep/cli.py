@@ -268,13 +268,10 @@ def build_model(config: dict, features, max_epochs=None):
     """
     from sklearn.pipeline import make_pipeline
 
+    from ._higgs import HIGGS_FEATURE_INPUTS, HIGGS_MASS_COLUMNS, HIGGS_REFERENCE_PHI
     from .ensemble import CrossTrainingClassifier, SeedEnsemble
     from .neural_network import NeuralClassifier
-    from .preprocessing import (
-        HIGGS_MASS_COLUMNS,
-        make_hep_preprocessor,
-        make_higgs_features,
-    )
+    from .preprocessing import make_hep_preprocessor, make_higgs_features
 
     roles, prep = config["data"], config["preprocessing"]
     missing = np.nan if roles["missing_value"] is None else roles["missing_value"]
@@ -282,13 +279,15 @@ def build_model(config: dict, features, max_epochs=None):
     higgs_features = prep["physics_features"] == "higgs"
     known = list(features)
     if higgs_features:
-        absent = [c for c in HIGGS_FEATURES_NEEDED if c not in known]
+        absent = [c for c in HIGGS_FEATURE_INPUTS if c not in known]
         if absent:
             raise ConfigError(
                 "physics_features = 'higgs' needs the Higgs-challenge columns; "
                 f"missing among the features: {', '.join(map(repr, absent))}."
             )
-        known = [c for c in known if c != "PRI_tau_phi"] + list(HIGGS_MASS_COLUMNS)
+        # the aligner drops the reference azimuth, the features add the masses
+        known = [c for c in known if c != HIGGS_REFERENCE_PHI]
+        known += list(HIGGS_MASS_COLUMNS)
     unknown = [c for c in [*categorical, *prep["log_shift"]] if c not in known]
     if unknown:
         raise ConfigError(
@@ -319,25 +318,6 @@ def build_model(config: dict, features, max_epochs=None):
     return model
 
 
-# the columns make_higgs_features reads
-HIGGS_FEATURES_NEEDED = (
-    "PRI_tau_pt",
-    "PRI_tau_eta",
-    "PRI_tau_phi",
-    "PRI_lep_pt",
-    "PRI_lep_eta",
-    "PRI_lep_phi",
-    "PRI_met",
-    "PRI_met_phi",
-    "PRI_jet_leading_pt",
-    "PRI_jet_leading_eta",
-    "PRI_jet_leading_phi",
-    "PRI_jet_subleading_pt",
-    "PRI_jet_subleading_eta",
-    "PRI_jet_subleading_phi",
-)
-
-
 def figures(y, score, w, higgs: bool) -> dict:
     """ROC AUC (plain and weighted), AMS_max and 1/ε_B at ε_S = 0.3.
 
@@ -351,7 +331,7 @@ def figures(y, score, w, higgs: bool) -> dict:
     >>> f["auc"], f["weighted_auc"]
     (0.75, 0.75)
     """
-    from .datasets import HIGGS_BACKGROUND_TOTAL, HIGGS_SIGNAL_TOTAL
+    from ._higgs import HIGGS_BACKGROUND_TOTAL, HIGGS_SIGNAL_TOTAL
     from .metrics import physics_figures
 
     totals = (HIGGS_SIGNAL_TOTAL, HIGGS_BACKGROUND_TOTAL) if higgs else (None, None)

@@ -12,6 +12,7 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ._higgs import HIGGS_CATEGORICAL_COLUMNS
 from .neural_network import PLAIN_NETWORK
 
 HIGGS_NETWORK = {
@@ -101,7 +102,9 @@ def make_higgs_classifier(n_members=5, *, random_state=0, **network_params):
 
     params = {**HIGGS_NETWORK, **network_params}
     network = NeuralClassifier(
-        categorical_features=["PRI_jet_num"], random_state=random_state, **params
+        categorical_features=list(HIGGS_CATEGORICAL_COLUMNS),
+        random_state=random_state,
+        **params,
     )
     pipe = make_pipeline(
         make_higgs_preprocessor(categorical="passthrough"), network

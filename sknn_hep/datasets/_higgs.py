@@ -8,48 +8,16 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-_FILENAME = "atlas-higgs-challenge-2014-v2-sample.csv.gz"
-
-HIGGS_FEATURES = (
-    "DER_mass_MMC",
-    "DER_mass_transverse_met_lep",
-    "DER_mass_vis",
-    "DER_pt_h",
-    "DER_deltaeta_jet_jet",
-    "DER_mass_jet_jet",
-    "DER_prodeta_jet_jet",
-    "DER_deltar_tau_lep",
-    "DER_pt_tot",
-    "DER_sum_pt",
-    "DER_pt_ratio_lep_tau",
-    "DER_met_phi_centrality",
-    "DER_lep_eta_centrality",
-    "PRI_tau_pt",
-    "PRI_tau_eta",
-    "PRI_tau_phi",
-    "PRI_lep_pt",
-    "PRI_lep_eta",
-    "PRI_lep_phi",
-    "PRI_met",
-    "PRI_met_phi",
-    "PRI_met_sumet",
-    "PRI_jet_num",
-    "PRI_jet_leading_pt",
-    "PRI_jet_leading_eta",
-    "PRI_jet_leading_phi",
-    "PRI_jet_subleading_pt",
-    "PRI_jet_subleading_eta",
-    "PRI_jet_subleading_phi",
-    "PRI_jet_all_pt",
+from .._higgs import (
+    HIGGS_CATEGORICAL_COLUMNS,
+    HIGGS_EVENT_NUMBER,
+    HIGGS_FEATURES,
+    HIGGS_SIGNAL,
+    HIGGS_TARGET,
+    HIGGS_WEIGHTS,
 )
-"""The 30 feature columns of the Higgs-challenge sample, in file order."""
 
-HIGGS_SIGNAL_TOTAL = 691.99
-"""Sum of ``KaggleWeight`` over the signal of the full Kaggle training set."""
-HIGGS_BACKGROUND_TOTAL = 410999.85
-"""Sum of ``KaggleWeight`` over the background of the full Kaggle training set."""
-
-_WEIGHTS = ("KaggleWeight", "Weight")
+_FILENAME = "atlas-higgs-challenge-2014-v2-sample.csv.gz"
 
 _DESCR = """\
 ATLAS Higgs Boson Machine Learning Challenge 2014, sample
@@ -159,10 +127,10 @@ def load_higgs_challenge(*, weight="KaggleWeight", n_samples=None, return_X_y=Fa
     >>> round(float(w[y == 1].sum()), 2)
     64.61
     """
-    if weight not in _WEIGHTS:
+    if weight not in HIGGS_WEIGHTS:
         raise ValueError(
             f"The 'weight' parameter of load_higgs_challenge must be one of "
-            f"{list(_WEIGHTS)}. Got {weight!r} instead."
+            f"{list(HIGGS_WEIGHTS)}. Got {weight!r} instead."
         )
     if n_samples is not None and (
         isinstance(n_samples, bool)
@@ -177,10 +145,11 @@ def load_higgs_challenge(*, weight="KaggleWeight", n_samples=None, return_X_y=Fa
     with resources.as_file(path) as file:
         frame = pd.read_csv(file, nrows=n_samples)
     X = frame.loc[:, list(HIGGS_FEATURES)].astype(np.float64)
-    X["PRI_jet_num"] = X["PRI_jet_num"].astype(np.int64)
-    y = (frame["Label"].to_numpy() == "s").astype(np.int64)
+    for column in HIGGS_CATEGORICAL_COLUMNS:
+        X[column] = X[column].astype(np.int64)
+    y = (frame[HIGGS_TARGET].to_numpy() == HIGGS_SIGNAL).astype(np.int64)
     sample_weight = frame[weight].to_numpy(dtype=np.float64)
-    event_id = frame["EventId"].to_numpy(dtype=np.int64)
+    event_id = frame[HIGGS_EVENT_NUMBER].to_numpy(dtype=np.int64)
     if return_X_y:
         return X, y, sample_weight, event_id
     return Bunch(

@@ -1,13 +1,15 @@
 """Preprocessing transformers for physics inputs (numpy/pandas in and out, no torch)."""
 
-from ._align import EventAligner
-from ._four_momentum import FourMomentumTransformer
-from ._group_scaler import GroupScaler
-from ._hep_preprocessor import (
+from .._higgs import (
     HIGGS_ETA_COLUMNS,
     HIGGS_LOG_COLUMNS,
     HIGGS_MASS_COLUMNS,
     HIGGS_PHI_COLUMNS,
+)
+from ._align import EventAligner
+from ._four_momentum import FourMomentumTransformer
+from ._group_scaler import GroupScaler
+from ._hep_preprocessor import (
     make_hep_preprocessor,
     make_higgs_features,
     make_higgs_preprocessor,

@@ -16,28 +16,25 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 
+from .._higgs import (
+    HIGGS_CATEGORICAL_COLUMNS,
+    HIGGS_ETA_COLUMNS,
+    HIGGS_LOG_COLUMNS,
+    HIGGS_LOG_SHIFT,
+    HIGGS_MISSING_VALUE,
+    HIGGS_PAIR_MASSES,
+    HIGGS_PARTICLES,
+    HIGGS_PHI_COLUMNS,
+    HIGGS_RECIPE_LOG_COLUMNS,
+    HIGGS_REFERENCE_PHI,
+    HIGGS_REFLECT_ETA,
+    HIGGS_REFLECT_PHI,
+    HIGGS_TRANSVERSE_MASSES,
+)
 from ._group_scaler import GroupScaler
 from ._log_shift import LogShiftTransformer
 from ._missing import MissingValueEncoder
 from ._stats import missing_mask
-
-HIGGS_LOG_COLUMNS = (
-    "DER_mass_MMC",
-    "DER_mass_transverse_met_lep",
-    "DER_mass_vis",
-    "DER_pt_h",
-    "DER_mass_jet_jet",
-    "DER_pt_tot",
-    "DER_sum_pt",
-    "PRI_tau_pt",
-    "PRI_lep_pt",
-    "PRI_met",
-    "PRI_met_sumet",
-    "PRI_jet_leading_pt",
-    "PRI_jet_subleading_pt",
-    "PRI_jet_all_pt",
-)
-"""Positive, heavy-tailed columns of the Higgs-challenge data (pT, MET, masses)."""
 
 _NAME = "make_hep_preprocessor"
 
@@ -421,33 +418,6 @@ def make_hep_preprocessor(
     return ColumnTransformer(outer, verbose_feature_names_out=False)
 
 
-HIGGS_PHI_COLUMNS = (
-    "PRI_tau_phi",
-    "PRI_lep_phi",
-    "PRI_met_phi",
-    "PRI_jet_leading_phi",
-    "PRI_jet_subleading_phi",
-)
-"""Azimuth columns of the Higgs-challenge data (tau, lepton, MET, two jets)."""
-
-HIGGS_ETA_COLUMNS = (
-    "PRI_tau_eta",
-    "PRI_lep_eta",
-    "PRI_jet_leading_eta",
-    "PRI_jet_subleading_eta",
-)
-"""Pseudorapidity columns of the Higgs-challenge data."""
-
-HIGGS_MASS_COLUMNS = (
-    "m_tau_jet1",
-    "m_lep_jet1",
-    "m_tau_jet2",
-    "m_lep_jet2",
-    "mt_tau_met",
-)
-"""Columns :func:`make_higgs_features` appends: four pair masses and m_T(tau, MET)."""
-
-
 def make_higgs_features():
     """The recipe's physics features of the Higgs-challenge data.
 
@@ -493,33 +463,26 @@ def make_higgs_features():
     from ._align import EventAligner
     from ._four_momentum import FourMomentumTransformer
 
+    names = list(HIGGS_PARTICLES)
     masses = FourMomentumTransformer(
-        particles=[
-            ["PRI_tau_pt", "PRI_tau_eta", "PRI_tau_phi"],
-            ["PRI_lep_pt", "PRI_lep_eta", "PRI_lep_phi"],
-            ["PRI_jet_leading_pt", "PRI_jet_leading_eta", "PRI_jet_leading_phi"],
-            [
-                "PRI_jet_subleading_pt",
-                "PRI_jet_subleading_eta",
-                "PRI_jet_subleading_phi",
-            ],
-            ["PRI_met", "PRI_met_phi"],
-        ],
-        names=["tau", "lep", "jet1", "jet2", "met"],
+        particles=[list(columns) for columns in HIGGS_PARTICLES.values()],
+        names=names,
         input_format="pt_eta_phi_m",
         output_format=None,
         keep_input=True,
-        pair_masses=[(0, 2), (1, 2), (0, 3), (1, 3)],
-        transverse_masses=[(0, 4)],
-        missing_values=-999.0,
+        pair_masses=[(names.index(a), names.index(b)) for a, b in HIGGS_PAIR_MASSES],
+        transverse_masses=[
+            (names.index(a), names.index(b)) for a, b in HIGGS_TRANSVERSE_MASSES
+        ],
+        missing_values=HIGGS_MISSING_VALUE,
     )
     aligner = EventAligner(
         phi_columns=list(HIGGS_PHI_COLUMNS),
-        reference="PRI_tau_phi",
-        reflect_phi="PRI_lep_phi",
+        reference=HIGGS_REFERENCE_PHI,
+        reflect_phi=HIGGS_REFLECT_PHI,
         eta_columns=list(HIGGS_ETA_COLUMNS),
-        reflect_eta="PRI_tau_eta",
-        missing_values=-999.0,
+        reflect_eta=HIGGS_REFLECT_ETA,
+        missing_values=HIGGS_MISSING_VALUE,
     )
     # pandas between the steps: the aligner selects columns by name
     return Pipeline([("masses", masses), ("align", aligner)]).set_output(
@@ -574,11 +537,12 @@ def make_higgs_preprocessor(*, physics_features=True, **kwargs):
     (1000, 41)
     """
     params = {
-        "missing_values": -999.0,
-        "log_columns": list(HIGGS_LOG_COLUMNS)
-        + (list(HIGGS_MASS_COLUMNS) if physics_features else []),
-        "log_shift": -1.0,
-        "categorical_columns": ["PRI_jet_num"],
+        "missing_values": HIGGS_MISSING_VALUE,
+        "log_columns": list(
+            HIGGS_RECIPE_LOG_COLUMNS if physics_features else HIGGS_LOG_COLUMNS
+        ),
+        "log_shift": HIGGS_LOG_SHIFT,
+        "categorical_columns": list(HIGGS_CATEGORICAL_COLUMNS),
         "categorical": "onehot",
     }
     params.update(kwargs)
