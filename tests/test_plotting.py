@@ -164,7 +164,8 @@ def test_roc_draws_on_given_axes():
     ],
 )
 def test_roc_errors(kwargs, error, match):
-    args = {"y_true": [0, 1, 1], "scores": [0.1, 0.2, 0.3], "n_bootstrap": 0, **kwargs}
+    args = {"y_true": [0, 1, 1], "scores": [0.1, 0.2, 0.3], **kwargs}
+    args.setdefault("min_background_events", 0)
     with pytest.raises(error, match=match):
         plot_roc(**args)
 
