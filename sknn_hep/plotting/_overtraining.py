@@ -17,7 +17,13 @@ from ._common import (
     weighted_hist,
 )
 from ._stats import weighted_ks_test
-from ._style import check_label_args, check_style, experiment_label, plot_style
+from ._style import (
+    check_label_args,
+    check_style,
+    experiment_label,
+    legend_fontsize,
+    plot_style,
+)
 
 _FUNC = "plot_overtraining"
 _COLORS = {"Signal": "tab:blue", "Background": "tab:red"}
@@ -207,6 +213,6 @@ def plot_overtraining(
         else:
             lo = min(0.0, min(float(np.min(d)) for d in drawn))
             ax.set_ylim(lo, 1.6 * max(float(np.max(d)) for d in drawn))
-        ax.legend(loc="upper right", fontsize="small" if style is None else None)
+        ax.legend(loc="upper right", fontsize=legend_fontsize(style))
         experiment_label(ax, style, label=label, com=com, lumi=lumi, func=_FUNC)
     return finish(fig, path, _FUNC)

@@ -12,7 +12,14 @@ import numpy as np
 from ..metrics._roc import trapezoid_auc, weighted_roc
 from ..utils import check_event_weights
 from ._common import as_1d, binary_labels, check_length, finish, new_axes
-from ._style import check_label_args, check_style, experiment_label, plot_style
+from ._style import (
+    check_label_args,
+    check_style,
+    experiment_label,
+    label_bottom,
+    legend_fontsize,
+    plot_style,
+)
 
 _FUNC = "plot_roc"
 
@@ -366,7 +373,9 @@ def plot_roc(
         ax.set_xlim(0.0, 1.0)
         if physics:
             ax.set_yscale("log")
-            ax.set_ylim(1.0, y_max * (30.0 if style is not None else 3.0))
+            # room above the curves for the legend (and the label)
+            room = 3.0 if style is None else 30.0 if label_bottom(style) == 1 else 300.0
+            ax.set_ylim(1.0, y_max * room)
             ax.set_xlabel(r"signal efficiency $\varepsilon_S$")
             ax.set_ylabel(r"background rejection $1/\varepsilon_B$")
         else:
@@ -378,7 +387,8 @@ def plot_roc(
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(
             handles, texts, loc="upper right" if physics else "lower right",
-            fontsize="small" if style is None else None,
+            bbox_to_anchor=(1.0, label_bottom(style) if physics else 0.0),
+            fontsize=legend_fontsize(style),
         )  # fmt: skip
         experiment_label(ax, style, label=label, com=com, lumi=lumi, func=_FUNC)
     return finish(fig, path, _FUNC)

@@ -18,7 +18,13 @@ from ._common import (
     score_edges,
     weighted_hist,
 )
-from ._style import check_label_args, check_style, experiment_label, plot_style
+from ._style import (
+    check_label_args,
+    check_style,
+    experiment_label,
+    legend_fontsize,
+    plot_style,
+)
 
 _FUNC = "plot_score_distribution"
 # pastel fills for the stacked backgrounds, strong lines for the signals
@@ -259,7 +265,7 @@ def plot_score_distribution(
             ax.set_ylim(lo, (1.3 + 0.1 * len(order)) * max(np.max(d) for d in drawn))
         ax.legend(
             [handles[n] for n in order], order, loc="upper right",
-            fontsize="small" if style is None else None,
+            fontsize=legend_fontsize(style),
         )  # fmt: skip
         experiment_label(
             ax, style, label=label, com=com, lumi=lumi,

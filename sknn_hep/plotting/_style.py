@@ -48,6 +48,27 @@ def font_scale():
     return max(1.0, size / 10.0)
 
 
+# where experiment_label draws inside the axes' top left corner (ATLAS: two
+# lines, LHCb: one); CMS and None draw above the axes
+_LABEL_INSIDE = {"ATLAS": 0.84, "LHCb2": 0.9}
+
+
+def label_bottom(style):
+    """Axes fraction below which the experiment label of ``style`` leaves the
+    axes free (1.0 for a label above the axes or none): a legend in the top
+    right corner goes below it (``bbox_to_anchor=(1, label_bottom(style))``)."""
+    return _LABEL_INSIDE.get(style, 1.0)
+
+
+def legend_fontsize(style):
+    """Legend text size for ``style``: "small" without a style, the style's
+    own otherwise, but 20 pt for LHCb2 (its 28 pt legend, as large as the
+    axis labels, would cover the plot)."""
+    if style is None:
+        return "small"
+    return 20.0 if style == "LHCb2" else None
+
+
 def check_style(style, func):
     """Return ``style`` if it is one of :data:`STYLES`, else a ValueError."""
     if not (style is None or (isinstance(style, str) and style in STYLES)):
