@@ -6,6 +6,9 @@ and the plots import these helpers, so that a column is named, a category
 code checked, a label set read and a weighted moment taken the same way
 everywhere.
 
+- :func:`missing_mask` / :func:`float32_equal` / :func:`is_scalar_nan`:
+  the one rule for missing-value markers (NaN by ``isnan``, any other
+  marker compared in float32, as the networks see it).
 - :func:`column_label`: how an error message names a column.
 - :func:`check_category_codes` / :func:`encode_categories`: categorical
   columns of non-negative integer codes, and their embedding-table rows.
@@ -20,7 +23,85 @@ everywhere.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
+def float32_equal(X, value) -> np.ndarray:
+    """Where ``X`` equals ``value`` once both are rounded to float32.
+
+    How the networks match a missing-value marker: a marker such as -999.1
+    has no exact float32 value, and data read as float32 (ROOT files) hold
+    float32's nearest value, also after a conversion to float64. NaN
+    matches NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([np.float32(-999.1), -999.1, -999.0])
+    >>> float32_equal(x, -999.1)
+    array([ True,  True, False])
+    """
+    X = np.asarray(X)
+    if value != value:
+        return np.isnan(X)
+    with np.errstate(over="ignore"):
+        return X.astype(np.float32, copy=False) == np.float32(value)
+
+
+def is_scalar_nan(value):
+    """Return True if ``value`` is a real scalar NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_scalar_nan(np.nan), is_scalar_nan(-999.0), is_scalar_nan("nan")
+    (True, False, False)
+    """
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isnan(value)
+    )
+
+
+def missing_mask(X, missing_values):
+    """Boolean mask of the entries of ``X`` equal to ``missing_values``.
+
+    NaN is matched with :func:`numpy.isnan`; any other marker after rounding
+    both to float32, the package's one rule for markers (as the networks
+    match them, :func:`float32_equal`): a marker that float32
+    cannot hold exactly (``-999.1``) matches float32 data written with it,
+    also once converted to float64 (a DataFrame mixing float32 and float64
+    columns becomes float64). A marker beyond the float32 range is compared
+    exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> missing_mask(np.array([[1.0, np.nan], [-999.0, 2.0]]), np.nan)
+    array([[False,  True],
+           [False, False]])
+    >>> missing_mask(np.array([[1.0, np.nan], [-999.0, 2.0]]), -999.0)
+    array([[False, False],
+           [ True, False]])
+    >>> X = np.array([-999.1, 1.0], dtype=np.float32).astype(np.float64)
+    >>> X == -999.1, missing_mask(X, -999.1)
+    (array([False, False]), array([ True, False]))
+    """
+    X = np.asarray(X)
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
+    if is_scalar_nan(missing_values):
+        return np.isnan(X)
+    if abs(float(missing_values)) > FLOAT32_MAX:
+        return X == missing_values
+    return float32_equal(X, missing_values)
 
 
 def column_label(j, feature_names_in=None) -> str:

@@ -9,10 +9,12 @@ import tempfile
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ._validation import column_label
+from ._validation import FLOAT32_MAX, column_label
 
 # re-export until _base/_net switch to sknn_hep._validation
+from ._validation import FLOAT32_TINY as FLOAT32_TINY
 from ._validation import encode_categories as encode_categories
+from ._validation import float32_equal as float32_equal
 
 
 def resolve_columns(
@@ -477,10 +479,6 @@ def weighted_quantiles(values, weights, qs) -> list:
     return out
 
 
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-FLOAT32_TINY = float(np.finfo(np.float32).tiny)
-
-
 def check_float32_range(
     X, *, owner: str, feature_names_in=None, input_name: str = "X"
 ) -> None:
@@ -538,28 +536,6 @@ def check_float32_range(
         f"{int(rows[0])}. {owner} computes in float32, where they are infinite: "
         "express the column in other units (or take its logarithm) first."
     )
-
-
-def float32_equal(X, value) -> np.ndarray:
-    """Where ``X`` equals ``value`` once both are rounded to float32.
-
-    How the networks match a missing-value marker: a marker such as -999.1
-    has no exact float32 value, and data read as float32 (ROOT files) hold
-    float32's nearest value, also after a conversion to float64. NaN
-    matches NaN.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([np.float32(-999.1), -999.1, -999.0])
-    >>> float32_equal(x, -999.1)
-    array([ True,  True, False])
-    """
-    X = np.asarray(X)
-    if value != value:
-        return np.isnan(X)
-    with np.errstate(over="ignore"):
-        return X.astype(np.float32, copy=False) == np.float32(value)
 
 
 def install_hint(extra: str) -> str:

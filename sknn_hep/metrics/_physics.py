@@ -12,6 +12,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from .._validation import check_zero_one_labels
 from ..utils import check_event_weights
 from ._roc import cumulative_weights, trapezoid_auc, weighted_roc
 
@@ -20,15 +21,9 @@ def _check_binary(y_true, y_score, sample_weight, func):
     y_true = column_or_1d(y_true)
     y_score = column_or_1d(y_score).astype(np.float64)
     check_consistent_length(y_true, y_score)
-    labels = np.unique(y_true)
-    if not np.all(np.isin(labels, [0, 1])):
-        raise ValueError(
-            f"{func} needs y_true of 0 (background) and 1 (signal); got labels "
-            f"{labels.tolist()!r}."
-        )
+    y_true = check_zero_one_labels(y_true, owner=func)
     if not np.isfinite(y_score).all():
         raise ValueError(f"{func} got non-finite scores.")
-    y_true = y_true.astype(np.int64)
     if sample_weight is None:
         w = np.ones(len(y_true))
     else:

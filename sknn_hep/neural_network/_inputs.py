@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validation import check_category_codes
+from .._validation import FLOAT32_TINY, check_category_codes
 
 # re-export until _regressor/_multitask switch to sknn_hep._validation
 from .._validation import weighted_mean_std as weighted_mean_std
-from ..utils import FLOAT32_TINY, weighted_quantiles
+from ..utils import weighted_quantiles
 
 
 def check_codes(estimator, X: np.ndarray, cat_idx: np.ndarray) -> None:

@@ -8,10 +8,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from .._validation import column_label
+from .._validation import column_label, missing_mask
 from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
-from ._stats import MissingValuesMixin, missing_mask
+from ._stats import MissingValuesMixin
 
 _OWNER = "EventAligner"
 

@@ -12,13 +12,12 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from .._validation import is_scalar_nan, missing_mask
 from .._versions import VersionedStateMixin
 from ..utils import resolve_columns
 from ._stats import (
     MissingValuesMixin,
     check_output_range,
-    is_scalar_nan,
-    missing_mask,
 )
 
 # Component names of each supported format, in column order.

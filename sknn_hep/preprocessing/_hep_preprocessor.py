@@ -31,10 +31,10 @@ from .._higgs import (
     HIGGS_REFLECT_PHI,
     HIGGS_TRANSVERSE_MASSES,
 )
+from .._validation import missing_mask
 from ._group_scaler import GroupScaler
 from ._log_shift import LogShiftTransformer
 from ._missing import MissingValueEncoder
-from ._stats import missing_mask
 
 _NAME = "make_hep_preprocessor"
 

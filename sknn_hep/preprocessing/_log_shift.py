@@ -14,14 +14,12 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._validation import column_label
+from .._validation import column_label, is_scalar_nan, missing_mask
 from .._versions import VersionedStateMixin
 from ..utils import check_event_weights, resolve_columns
 from ._stats import (
     MissingValuesMixin,
     check_output_range,
-    is_scalar_nan,
-    missing_mask,
 )
 
 CLIP_EPSILON = 1e-6

@@ -13,7 +13,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from .._validation import column_label
+from .._validation import column_label, missing_mask
 from .._versions import VersionedStateMixin
 from ..utils import check_event_weights, resolve_columns
 from ._stats import (
@@ -21,7 +21,6 @@ from ._stats import (
     check_output_range,
     event_mean_var,
     is_constant,
-    missing_mask,
 )
 
 

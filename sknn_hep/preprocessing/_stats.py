@@ -5,65 +5,11 @@ All statistics are accumulated in float64, whatever the dtype of ``X``.
 
 from __future__ import annotations
 
-import math
-import numbers
 import warnings
 
 import numpy as np
 
-from .._validation import column_label, weighted_mean_var
-
-
-def is_scalar_nan(value):
-    """Return True if ``value`` is a real scalar NaN.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> is_scalar_nan(np.nan), is_scalar_nan(-999.0), is_scalar_nan("nan")
-    (True, False, False)
-    """
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isnan(value)
-    )
-
-
-def missing_mask(X, missing_values):
-    """Boolean mask of the entries of ``X`` equal to ``missing_values``.
-
-    NaN is matched with :func:`numpy.isnan`; any other marker after rounding
-    both to float32, the package's one rule for markers (as the networks
-    match them, ``sknn_hep.utils.float32_equal``): a marker that float32
-    cannot hold exactly (``-999.1``) matches float32 data written with it,
-    also once converted to float64 (a DataFrame mixing float32 and float64
-    columns becomes float64). A marker beyond the float32 range is compared
-    exactly.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> missing_mask(np.array([[1.0, np.nan], [-999.0, 2.0]]), np.nan)
-    array([[False,  True],
-           [False, False]])
-    >>> missing_mask(np.array([[1.0, np.nan], [-999.0, 2.0]]), -999.0)
-    array([[False, False],
-           [ True, False]])
-    >>> X = np.array([-999.1, 1.0], dtype=np.float32).astype(np.float64)
-    >>> X == -999.1, missing_mask(X, -999.1)
-    (array([False, False]), array([ True, False]))
-    """
-    from ..utils import FLOAT32_MAX, float32_equal
-
-    X = np.asarray(X)
-    if X.dtype.kind != "f":
-        X = X.astype(np.float64)
-    if is_scalar_nan(missing_values):
-        return np.isnan(X)
-    if abs(float(missing_values)) > FLOAT32_MAX:
-        return X == missing_values
-    return float32_equal(X, missing_values)
+from .._validation import column_label, is_scalar_nan, weighted_mean_var
 
 
 def event_mean_var(
