@@ -12,7 +12,6 @@ from sklearn.utils.validation import validate_data
 from ._validation import FLOAT32_MAX, column_label
 
 # re-export until _base/_net switch to sknn_hep._validation
-from ._validation import FLOAT32_TINY as FLOAT32_TINY
 from ._validation import encode_categories as encode_categories
 from ._validation import float32_equal as float32_equal
 
