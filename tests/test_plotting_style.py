@@ -98,3 +98,30 @@ def test_experiment_label_errors(kwargs, match):
 
 def test_styles_constant():
     assert STYLES == ("ATLAS", "CMS", "LHCb2", None)
+
+
+def test_save_figure_draws_a_figure_in_its_style(tmp_path, monkeypatch):
+    import numpy as np
+
+    from sknn_hep.plotting import plot_roc, save_figure
+
+    seen = []
+    y = np.repeat([0, 1], 50)
+    score = np.random.default_rng(0).normal(y.astype(float))
+    fig = plot_roc(y, score, style="CMS", n_bootstrap=0, min_background_events=0)
+    original = fig.savefig
+
+    def spy(*args, **kwargs):
+        seen.append((mpl.rcParams["font.size"], mpl.rcParams["xtick.direction"]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(fig, "savefig", spy)
+    before = dict(mpl.rcParams)
+    save_figure(fig, tmp_path / "roc.png")
+    assert seen == [(26.0, "in")]  # the fonts resolve, the layout runs, in CMS
+    assert dict(mpl.rcParams) == before
+    fig, ax = plt.subplots()  # a figure of no style: saved as it is
+    monkeypatch.setattr(fig, "savefig", lambda *a, **k: seen.append(
+        mpl.rcParams["xtick.direction"]))  # fmt: skip
+    save_figure(fig, tmp_path / "plain.png")
+    assert seen[-1] == before["xtick.direction"]
