@@ -77,7 +77,7 @@ def test_preprocessing_does_not_import_torch():
         import sknn_hep.preprocessing as p
         from sknn_hep.datasets import load_higgs_challenge
 
-        assert "torch" not in sys.modules, "import sknn_hep.preprocessing imported torch"
+        assert "torch" not in sys.modules, "importing preprocessing imported torch"
         X, y, w, _ = load_higgs_challenge(n_samples=600, return_X_y=True)
         models = [
             p.make_higgs_preprocessor(),
@@ -141,11 +141,13 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """Modules of sknn_hep that ``name`` imports, at any depth of its code.
+    """Modules of sknn_hep that importing ``name`` runs, at any depth of its code.
 
-    ``from .x import y`` is an import of ``x`` and, where ``x.y`` is a module,
-    of ``x.y``; ``from .. import io`` of the package ``io`` (its
-    ``__init__``, which imports its submodules in turn).
+    As Python runs them: ``from .x import y`` imports ``x.y`` where that is a
+    module, else ``x``; ``from .. import io`` the package ``io`` (its
+    ``__init__``, which imports its submodules in turn); and importing a
+    module runs the ``__init__`` of each package above it, except those
+    above ``name`` itself (already running when ``name`` runs).
     """
     is_package = path.name == "__init__.py"
     package = name.split(".") if is_package else name.split(".")[:-1]
@@ -159,15 +161,22 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            targets = [
+                f"{module}.{alias.name}"
+                if f"{module}.{alias.name}" in modules
+                else module
+                for alias in node.names
+            ]
         else:
             continue
         for target in targets:
             # "import sknn_hep.a.b" imports the deepest module that exists
             while target and target not in modules:
                 target = target.rpartition(".")[0]
-            if target and target != name:
+            # the module, and the packages above it that are not above name
+            while target and not (name == target or name.startswith(target + ".")):
                 found.add(target)
+                target = target.rpartition(".")[0]
     return found
 
 
@@ -233,14 +242,30 @@ def test_circle_finder_reads_a_circle():
 
 
 def test_imports_resolve_relative_and_package_imports(tmp_path):
-    modules = {"sknn_hep.io": None, "sknn_hep.io._onnx": None, "sknn_hep.x.y": None}
-    source = tmp_path / "y.py"
-    source.write_text(
-        "def f():\n    from ..io import _onnx\n    from .. import io\n",
-        encoding="utf-8",
+    modules = dict.fromkeys(
+        [
+            "sknn_hep",
+            "sknn_hep.io",
+            "sknn_hep.io._onnx",
+            "sknn_hep.x",
+            "sknn_hep.x.y",
+            "sknn_hep.x.z",
+        ]
     )
+    source = tmp_path / "y.py"
+    # a lazy import of io's submodule runs io/__init__ too
+    source.write_text("def f():\n    from ..io import _onnx\n", encoding="utf-8")
     found = _imports("sknn_hep.x.y", source, modules)
     assert found == {"sknn_hep.io", "sknn_hep.io._onnx"}
+    # a package import is an import of its __init__
+    source.write_text("from .. import io\n", encoding="utf-8")
+    assert _imports("sknn_hep.x.y", source, modules) == {"sknn_hep.io"}
+    # a sibling: not the package above, which is already running
+    source.write_text("from . import z\nfrom .z import f\n", encoding="utf-8")
+    assert _imports("sknn_hep.x.y", source, modules) == {"sknn_hep.x.z"}
+    # an attribute of a package's __init__ is an import of that __init__
+    source.write_text("from .. import __version__\nfrom ..io import save\n")
+    assert _imports("sknn_hep.x.y", source, modules) == {"sknn_hep.io"}
 
 
 def test_no_import_circle():
