@@ -95,16 +95,17 @@ def _losses(est):
 
 def _crash_at_epoch(monkeypatch, epoch):
     """Make the ``epoch``-th training epoch raise (a crash inside fit)."""
-    original = TensorNet._train_epoch
+    original = TensorNet.run_single_epoch
     calls = []
 
-    def crashing(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == epoch:
-            raise RuntimeError("simulated crash")
-        return original(self, *args, **kwargs)
+    def crashing(self, iterator, training, *args, **kwargs):
+        if training:
+            calls.append(1)
+            if len(calls) == epoch:
+                raise RuntimeError("simulated crash")
+        return original(self, iterator, training, *args, **kwargs)
 
-    monkeypatch.setattr(TensorNet, "_train_epoch", crashing)
+    monkeypatch.setattr(TensorNet, "run_single_epoch", crashing)
 
 
 # -- divergence -------------------------------------------------------------------

@@ -38,21 +38,22 @@ def _sigint(monkeypatch, at_epoch):
     from sknn_hep.neural_network._net import TensorNet
 
     calls = {"fits": 0, "epochs": 0}
-    fit_tensors, train_epoch = TensorNet.fit_tensors, TensorNet._train_epoch
+    partial_fit, run_epoch = TensorNet.partial_fit, TensorNet.run_single_epoch
 
     def counting_fit(self, *args, **kwargs):
         calls["fits"] += 1
-        return fit_tensors(self, *args, **kwargs)
+        return partial_fit(self, *args, **kwargs)
 
-    def interrupted_epoch(self, *args, **kwargs):
-        loss = train_epoch(self, *args, **kwargs)
-        calls["epochs"] += 1
-        if calls["epochs"] == at_epoch:
-            os.kill(os.getpid(), signal.SIGINT)
-        return loss
+    def interrupted_epoch(self, iterator, training, *args, **kwargs):
+        result = run_epoch(self, iterator, training, *args, **kwargs)
+        if training:
+            calls["epochs"] += 1
+            if calls["epochs"] == at_epoch:
+                os.kill(os.getpid(), signal.SIGINT)
+        return result
 
-    monkeypatch.setattr(TensorNet, "fit_tensors", counting_fit)
-    monkeypatch.setattr(TensorNet, "_train_epoch", interrupted_epoch)
+    monkeypatch.setattr(TensorNet, "partial_fit", counting_fit)
+    monkeypatch.setattr(TensorNet, "run_single_epoch", interrupted_epoch)
     return calls
 
 

@@ -221,16 +221,17 @@ def test_warm_start_refuses_initializer_change(binary):
 def _explode(monkeypatch, epoch):
     from sknn_hep.neural_network._net import TensorNet
 
-    original = TensorNet._train_epoch
+    original = TensorNet.run_single_epoch
     calls = []
 
-    def failing(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == epoch:
-            raise RuntimeError("simulated failure")
-        return original(self, *args, **kwargs)
+    def failing(self, iterator, training, *args, **kwargs):
+        if training:
+            calls.append(1)
+            if len(calls) == epoch:
+                raise RuntimeError("simulated failure")
+        return original(self, iterator, training, *args, **kwargs)
 
-    monkeypatch.setattr(TensorNet, "_train_epoch", failing)
+    monkeypatch.setattr(TensorNet, "run_single_epoch", failing)
 
 
 def test_failed_refit_keeps_the_previous_model(binary, monkeypatch):
@@ -528,7 +529,15 @@ def test_history_attributes(binary):
     est = NeuralClassifier(**FAST, random_state=0).fit(X, y)
     assert est.n_iter_ == 5
     assert est.loss_curve_ == [r["train_loss"] for r in est.history_]
-    assert sorted(est.history_[0]) == ["dur", "epoch", "lr", "train_loss"]
+    # skorch's records (the batch-level ones left out)
+    assert sorted(est.history_[0]) == [
+        "dur",
+        "epoch",
+        "lr",
+        "train_batch_count",
+        "train_loss",
+        "train_loss_best",
+    ]
     assert est.best_epoch_ == int(np.argmin(est.loss_curve_)) + 1
 
 

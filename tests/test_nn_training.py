@@ -294,18 +294,22 @@ def snapshots(monkeypatch):
     """Record the module's state each time the validation loss is computed
     (once per epoch, after the epoch's training)."""
     states = []
-    original = TensorNet.evaluate_loss
+    original = TensorNet.run_single_epoch
 
-    def recording(self, data):
-        states.append(
-            (
-                {k: v.detach().clone() for k, v in self.module_.state_dict().items()},
-                data,
+    def recording(self, iterator, training, *args, **kwargs):
+        if not training and iterator is not None:  # the validation pass
+            states.append(
+                (
+                    {
+                        k: v.detach().clone()
+                        for k, v in self.module_.state_dict().items()
+                    },
+                    iterator.data,
+                )
             )
-        )
-        return original(self, data)
+        return original(self, iterator, training, *args, **kwargs)
 
-    monkeypatch.setattr(TensorNet, "evaluate_loss", recording)
+    monkeypatch.setattr(TensorNet, "run_single_epoch", recording)
     return states
 
 

@@ -15,9 +15,8 @@ The ONNX export needs the optional extra ``onnx`` (in the checkout:
 ``pip install -e ".[onnx]"``).
 """
 
+from .._safe_format import UntrustedTypeError, load, save
 from .._versions import VersionWarning
-from ._codec import UntrustedTypeError
 from ._onnx import export_onnx
-from ._save import load, save
 
 __all__ = ["UntrustedTypeError", "VersionWarning", "export_onnx", "load", "save"]

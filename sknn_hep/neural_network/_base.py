@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import numbers
 import os
 import threading
+from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_regressor
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_is_fitted,
 )
-from skorch.callbacks import EarlyStopping, LRScheduler, PrintLog, TensorBoard
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    LRScheduler,
+    PrintLog,
+    TensorBoard,
+)
+from skorch.helper import predefined_split
 
 from .._versions import NeuralStateMixin
 from ..metrics import get_scorer
@@ -45,7 +54,7 @@ from ..utils import (
     resolve_columns,
     validate_inputs,
 )
-from ._checkpoint import Checkpointer, read_checkpoint
+from ._checkpoint import TrainingCheckpoint, read_checkpoint
 from ._diagnostics import TrainingDiagnostics, diagnostic_rows
 from ._inputs import (
     CHUNK_ROWS,
@@ -58,7 +67,17 @@ from ._inputs import (
     gather_rows,
 )
 from ._mlflow import MlflowRun
-from ._net import ProgressBar, TensorData, TensorNet, ValidationScoring
+from ._net import (
+    DivergenceGuard,
+    ProgressBar,
+    TensorData,
+    TensorNet,
+    TensorNetClassifier,
+    TensorNetRegressor,
+    ValidationScoring,
+    normalized_weights,
+)
+from ._threads import N_THREADS_CONSTRAINT, estimator_threads
 
 # early_stopping="auto" holds out a validation split from this many rows on
 AUTO_EARLY_STOPPING_ROWS = 1000
@@ -105,6 +124,8 @@ _NOT_COMPARED_ON_RESUME = frozenset(
         "checkpoint_dir",
         "resume",
         "on_divergence",
+        "n_threads",
+        "callbacks",
     }
 )
 
@@ -126,6 +147,54 @@ _ARCHITECTURE = (
     "embedding_dim",
     "initializer",
 )
+
+
+# Names of the callbacks the estimators add; a user's callbacks take others.
+_OWN_CALLBACKS = (
+    "epoch_timer",
+    "train_loss",
+    "valid_loss",
+    "divergence",
+    "valid_score",
+    "lr_scheduler",
+    "early_stopping",
+    "diagnostics",
+    "tensorboard",
+    "mlflow",
+    "progress_bar",
+    "print_log",
+    "checkpoint",
+)
+# Of them, those of one fit (all but skorch's loss records and timer): they
+# hold the estimator, its validation rows, weight snapshots, writers, or
+# watch a validation set only that fit has; the fitted net keeps skorch's
+# defaults and the user's callbacks, so ``net_.partial_fit`` works alone.
+_FIT_ONLY_CALLBACKS = _OWN_CALLBACKS[3:]
+
+
+@dataclass
+class _FitPlan:
+    """What one fit trains on and how: the result of ``_prepare_fit``."""
+
+    first: bool  # a new network (else the fitted one continues)
+    hidden: list
+    n_outputs: int
+    x_num: np.ndarray  # all rows, numeric columns
+    x_cat: np.ndarray | None  # all rows, category indices
+    y_model: np.ndarray  # targets as the estimator models them
+    weights: np.ndarray | None  # event weights times class weights
+    train_rows: np.ndarray
+    valid_rows: np.ndarray | None
+    stop_early: bool
+    scorer: ValidationScoring | None
+    user_callbacks: list
+    torch_seed: int
+    split_seed: int
+    epochs: int
+    n_done: int  # epochs trained before this fit
+    checkpoint: dict | None  # the checkpoint resumed from
+    checkpoint_meta: dict | None  # what a checkpoint of this fit records
+    device: str
 
 
 class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
@@ -186,12 +255,14 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         "checkpoint_dir": [str, os.PathLike, None],
         "resume": ["boolean"],
         "mlflow_experiment": [str, None],
+        "callbacks": [list, tuple, None],
         "diagnostics": ["boolean"],
         "categorical_features": ["array-like", str, Integral, None],
         "embedding_dim": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
+        "n_threads": N_THREADS_CONSTRAINT,
     }
 
     def __setstate__(self, state):
@@ -335,7 +406,8 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         )
         saved = _net_state(net) if continued else None
         try:
-            return self._fit_run(*args, **kwargs)
+            with estimator_threads(self, args[0] if args else kwargs.get("X")):
+                return self._fit_run(*args, **kwargs)
         except BaseException as exc:
             self.__dict__.clear()
             self.__dict__.update(previous)
@@ -357,14 +429,11 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         if self.mlflow_experiment is None:
             return self._fit_network(*args, **kwargs)
         run = MlflowRun(self)
-        self._mlflow_run = run
         try:
-            self._fit_network(*args, **kwargs)
+            self._fit_network(*args, mlflow_run=run, **kwargs)
         except BaseException:
             run.fail()
             raise
-        finally:
-            del self._mlflow_run
         run.finish(self)
         return self
 
@@ -377,7 +446,25 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         incremental=False,
         classes=None,
         validation_mask=None,
+        mlflow_run=None,
     ):
+        """One fit in three steps: prepare the data, set up the net, train it."""
+        plan = self._prepare_fit(
+            X,
+            y,
+            sample_weight,
+            incremental=incremental,
+            classes=classes,
+            validation_mask=validation_mask,
+        )
+        self._set_up_net(plan)
+        self._train(plan, mlflow_run)
+        return self
+
+    def _prepare_fit(
+        self, X, y, sample_weight, *, incremental, classes, validation_mask
+    ) -> _FitPlan:
+        """Validate the inputs and parameters; targets, weights, split, seeds."""
         name = type(self).__name__
         checkpoint = None if incremental else self._checkpoint_to_resume()
         first = (
@@ -387,6 +474,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         )
         hidden = self._hidden_sizes()
         self._check_schedule_params()
+        user_callbacks = self._user_callbacks()
         if not first:
             self._check_architecture_unchanged()
         X, y = self._validate_Xy(X, y, reset=first)
@@ -414,25 +502,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         if class_factor is not None:
             weights = class_factor if weights is None else weights * class_factor
 
-        if first:
-            self.categorical_indices_ = resolve_columns(
-                self.categorical_features,
-                n_features=X.shape[1],
-                feature_names_in=getattr(self, "feature_names_in_", None),
-                param="categorical_features",
-                owner=name,
-            )
-            self._numeric_indices = np.setdiff1d(
-                np.arange(X.shape[1]), self.categorical_indices_
-            )
-        cat_idx, num_idx = self.categorical_indices_, self._numeric_indices
-        check_codes(self, X, cat_idx)
-        if first:
-            self.categories_ = [np.unique(X[:, j]) for j in cat_idx]
-        x_num = X[:, num_idx] if len(cat_idx) else X
-        x_cat = (
-            encode_categories(X, cat_idx, self.categories_) if len(cat_idx) else None
-        )
+        x_num, x_cat = self._split_columns(X, first=first)
         if self.gradient_penalty > 0 and x_num.shape[1] == 0:
             raise ValueError(
                 f"The 'gradient_penalty' parameter of {name} needs numeric inputs, "
@@ -446,12 +516,11 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         if checkpoint is not None:  # the seeds of the interrupted fit
             self._seed = int(checkpoint["meta"]["seed"])
             n_done = int(checkpoint["meta"]["start_epoch"])
-        checkpointer = None
+        meta = None
         if self.checkpoint_dir is not None and not incremental:
             meta = self._checkpoint_meta(X, y_model, weights, validation_mask, n_done)
             if checkpoint is not None:
                 self._check_checkpoint_matches(checkpoint["meta"], meta)
-            checkpointer = Checkpointer(Path(self.checkpoint_dir), meta)
         torch_seed, split_seed = np.random.SeedSequence(
             [self._seed, n_done]
         ).generate_state(2)
@@ -484,94 +553,132 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                 y[valid_rows],
                 None if sample_weight is None else sample_weight[valid_rows],
             )
-
         if self.batch_norm and len(train_rows) < 2:
             raise ValueError(
                 f"{name} with batch_norm=True needs at least 2 training samples; "
                 f"got {len(train_rows)} sample."
             )
-        device = self._device()
-        if first:
-            self.net_ = self._build_net(
-                x_num,
-                y_model[train_rows],
-                weights,
-                train_rows,
-                hidden=hidden,
-                n_outputs=n_outputs,
-                device=device,
-                seed=int(torch_seed),
-            )
-            self._architecture = {
-                k: getattr(self, k) for k in _ARCHITECTURE if k in self.get_params()
-            }
-            self._optimizer_built = self.optimizer
-        else:
-            self.net_.seed = int(torch_seed)
-            self._refresh_training_params(device)
-        self.net_.batch_size = self._batch_size(len(train_rows))
-        epochs = 1 if incremental else int(self.max_epochs)
-        self.net_.callbacks = self._callbacks(
-            use_validation, epochs, scorer, stop_early
-        )
-        if self.net_.initialized_:
-            self.net_.initialize_callbacks()
-
-        train = self._tensor_data(x_num, x_cat, y_model, weights, train_rows, device)
-        valid = (
-            self._tensor_data(x_num, x_cat, y_model, weights, valid_rows, device)
-            if valid_rows is not None
-            else None
-        )
         if weights is not None and not float(weights[train_rows].sum()) > 0:
             raise ValueError(
                 f"The training rows of {name} have weights summing to "
                 f"{float(weights[train_rows].sum()):g} after the validation split; "
                 "the loss needs a positive sum."
             )
-        if valid is not None and valid.w is not None and not float(valid.w.sum()) > 0:
+        if (
+            weights is not None
+            and valid_rows is not None
+            and not float(weights[valid_rows].sum()) > 0
+        ):
             raise ValueError(
                 f"The validation split of {name} (validation_fraction="
                 f"{self.validation_fraction}) has weights summing to "
-                f"{float(valid.w.sum()):g}; the early-stopping loss needs a positive "
-                "sum. Use a larger validation_fraction or other weights."
+                f"{float(weights[valid_rows].sum()):g}; the early-stopping loss needs "
+                "a positive sum. Use a larger validation_fraction or other weights."
             )
-        if not self.net_.initialized_:
-            # The initial weights are the one draw from torch's global
-            # generator: seeded, under a lock so that fits in parallel threads
-            # cannot interleave, and the caller's generator state is restored.
-            where = torch.device(device)
-            cuda = [where.index or 0] if where.type == "cuda" else []
-            with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=cuda):
-                torch.manual_seed(int(torch_seed))
-                self.net_.initialize()
+        if checkpoint is not None:
+            remaining = int(checkpoint["target_epochs"]) - len(
+                json.loads(checkpoint["history"])
+            )
+            epochs = 0 if checkpoint["finished"] else max(remaining, 0)
+        else:
+            epochs = 1 if incremental else int(self.max_epochs)
+        return _FitPlan(
+            first=first,
+            hidden=hidden,
+            n_outputs=n_outputs,
+            x_num=x_num,
+            x_cat=x_cat,
+            y_model=y_model,
+            weights=weights,
+            train_rows=train_rows,
+            valid_rows=valid_rows,
+            stop_early=stop_early,
+            scorer=scorer,
+            user_callbacks=user_callbacks,
+            torch_seed=int(torch_seed),
+            split_seed=int(split_seed),
+            epochs=epochs,
+            n_done=n_done,
+            checkpoint=checkpoint,
+            checkpoint_meta=meta,
+            device=self._device(),
+        )
+
+    def _split_columns(self, X, *, first: bool):
+        """The numeric columns and the category indices of ``X``."""
+        if first:
+            self.categorical_indices_ = resolve_columns(
+                self.categorical_features,
+                n_features=X.shape[1],
+                feature_names_in=getattr(self, "feature_names_in_", None),
+                param="categorical_features",
+                owner=type(self).__name__,
+            )
+            self._numeric_indices = np.setdiff1d(
+                np.arange(X.shape[1]), self.categorical_indices_
+            )
+        cat_idx, num_idx = self.categorical_indices_, self._numeric_indices
+        check_codes(self, X, cat_idx)
+        if first:
+            self.categories_ = [np.unique(X[:, j]) for j in cat_idx]
+        x_num = X[:, num_idx] if len(cat_idx) else X
+        x_cat = (
+            encode_categories(X, cat_idx, self.categories_) if len(cat_idx) else None
+        )
+        return x_num, x_cat
+
+    def _set_up_net(self, plan: _FitPlan) -> None:
+        """Build a new net (a first fit) or refresh the continued one."""
+        if plan.first:
+            self.net_ = self._build_net(
+                plan.x_num,
+                plan.y_model[plan.train_rows],
+                plan.weights,
+                plan.train_rows,
+                hidden=plan.hidden,
+                n_outputs=plan.n_outputs,
+                device=plan.device,
+                seed=plan.torch_seed,
+            )
+            self._architecture = {
+                k: getattr(self, k) for k in _ARCHITECTURE if k in self.get_params()
+            }
+            self._optimizer_built = self.optimizer
+        else:
+            self.net_.seed = plan.torch_seed
+            self._refresh_training_params(plan.device)
+        self.net_.batch_size = self._batch_size(len(plan.train_rows))
+
+    def _train(self, plan: _FitPlan, mlflow_run=None) -> None:
+        """Train the net through skorch's ``partial_fit`` with this fit's callbacks."""
+        net, device = self.net_, plan.device
+        train = self._tensor_data(plan, plan.train_rows)
+        valid = (
+            self._tensor_data(plan, plan.valid_rows)
+            if plan.valid_rows is not None
+            else None
+        )
+        net.train_split = predefined_split(valid) if valid is not None else None
+        net.callbacks = self._callbacks(plan, mlflow_run)
         try:
-            if self.diagnostics:
-                rows = diagnostic_rows(len(train_rows), int(split_seed))
-                probe = self._tensor_data(
-                    x_num, x_cat, y_model, weights, train_rows[rows], device
-                )
-                self.net_.callbacks_.append(("diagnostics", TrainingDiagnostics(probe)))
-            if self.log_dir is not None:
-                logger = TensorBoard(self._summary_writer()).initialize()
-                self.net_.callbacks_.append(("tensorboard", logger))
-            if getattr(self, "_mlflow_run", None) is not None:
-                run = self._mlflow_run.start(self)
-                self.net_.callbacks_.append(("mlflow", run.callback))
-            self.net_.fit_tensors(
-                train,
-                valid,
-                epochs,
-                on_divergence=self.on_divergence,
-                checkpointer=checkpointer,
-                resume=checkpoint,
-            )
+            if net.initialized_:
+                net.initialize_callbacks()
+            else:
+                # The initial weights are the one draw from torch's global
+                # generator: seeded, under a lock so that fits in parallel
+                # threads cannot interleave, and the caller's generator state
+                # is restored.
+                where = torch.device(device)
+                cuda = [where.index or 0] if where.type == "cuda" else []
+                with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=cuda):
+                    torch.manual_seed(plan.torch_seed)
+                    net.initialize()
+            net.partial_fit(train, None, epochs=plan.epochs)
+            if net.module_.embedding is not None:
+                net.module_.embedding.set_unknown_to_mean()
+            self._record_history()
         finally:
-            self._close_logger()
-        if self.net_.module_.embedding is not None:
-            self.net_.module_.embedding.set_unknown_to_mean()
-        self._record_history()
-        return self
+            self._detach_fit_callbacks()
 
     # -- checkpoints ----------------------------------------------------------
     def _checkpoint_to_resume(self) -> dict | None:
@@ -813,7 +920,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             weight_decay=float(self.weight_decay),
             device=device,
         )
-        return TensorNet(
+        return self._net_class()(
             module=FeedForwardNetwork,
             module__n_numeric=int(x_num.shape[1]),
             module__n_outputs=int(n_outputs),
@@ -852,18 +959,66 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         """Extra keyword arguments of the network module (subclass hook)."""
         return {"n_ensemble": int(self.n_ensemble)}
 
-    def _callbacks(
-        self, use_validation: bool, epochs: int, scorer=None, stop_early=False
-    ) -> list:
-        """Callbacks of one fit call; ``use_validation``: a validation set exists.
+    def _net_class(self) -> type:
+        """The skorch net class: a classifier's, a regressor's, or the plain one."""
+        if self._is_classifier_like:
+            return TensorNetClassifier
+        if is_regressor(self):
+            return TensorNetRegressor
+        return TensorNet
 
-        ``scorer``: the :class:`ValidationScoring` of ``scoring`` (None: the
-        validation loss is watched); ``stop_early``: add early stopping.
+    def _user_callbacks(self) -> list:
+        """The ``callbacks`` parameter as (name, callback) items, checked."""
+        name = type(self).__name__
+        given = self.callbacks
+        if given is None:
+            return []
+        problem = (
+            f"The 'callbacks' parameter of {name} must be None or a list of skorch "
+            "callbacks (instances or classes of skorch.callbacks.Callback) or "
+            f"(name, callback) pairs. Got {given!r} instead."
+        )
+        if not isinstance(given, (list, tuple)):
+            raise ValueError(problem)
+        items = []
+        for item in given:
+            if isinstance(item, (tuple, list)):
+                if len(item) != 2 or not isinstance(item[0], str):
+                    raise ValueError(problem)
+                cb_name, cb = item
+            else:
+                cb = item
+                cb_name = cb.__name__ if isinstance(cb, type) else type(cb).__name__
+            is_callback = isinstance(cb, Callback) or (
+                isinstance(cb, type) and issubclass(cb, Callback)
+            )
+            if not is_callback:
+                raise ValueError(problem)
+            if cb_name in _OWN_CALLBACKS:
+                raise ValueError(
+                    f"The 'callbacks' parameter of {name} names a callback "
+                    f"{cb_name!r}, a name {name} uses for its own callbacks "
+                    f"({', '.join(_OWN_CALLBACKS)}). Give it another name: "
+                    f"callbacks=[('my_{cb_name}', ...)]."
+                )
+            items.append(item)
+        return items
+
+    def _callbacks(self, plan: _FitPlan, mlflow_run=None) -> list:
+        """The callbacks of one fit, in the order skorch notifies them.
+
+        The divergence check first (right after skorch's loss records), then
+        the validation score, the user's callbacks, the learning-rate
+        schedule, early stopping, the diagnostics, the loggers (TensorBoard,
+        MLflow: they see every figure recorded before them), the progress
+        display, and the checkpoint last (it saves the others' state).
         """
+        use_validation = plan.valid_rows is not None
         monitor = "valid_loss" if use_validation else "train_loss"
-        callbacks = []
-        if scorer is not None:
-            callbacks.append(("valid_score", scorer))
+        callbacks = [("divergence", DivergenceGuard(self.on_divergence))]
+        if plan.scorer is not None:
+            callbacks.append(("valid_score", plan.scorer))
+        callbacks.extend(plan.user_callbacks)
         spec = make_lr_scheduler_spec(
             self.lr_schedule,
             lr_decay=float(self.lr_decay),
@@ -881,13 +1036,13 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                     ),
                 )
             )
-        if stop_early:
+        if plan.stop_early:
             callbacks.append(
                 (
                     "early_stopping",
                     EarlyStopping(
-                        monitor="valid_loss" if scorer is None else "valid_score",
-                        lower_is_better=scorer is None,
+                        monitor="valid_loss" if plan.scorer is None else "valid_score",
+                        lower_is_better=plan.scorer is None,
                         patience=int(self.patience),
                         threshold=float(self.tol),
                         threshold_mode="abs",
@@ -896,10 +1051,30 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                     ),
                 )
             )
+        if self.diagnostics:
+            rows = diagnostic_rows(len(plan.train_rows), plan.split_seed)
+            probe = self._tensor_data(plan, plan.train_rows[rows])
+            callbacks.append(("diagnostics", TrainingDiagnostics(probe)))
+        if self.log_dir is not None:
+            callbacks.append(("tensorboard", TensorBoard(self._summary_writer())))
+        if mlflow_run is not None:
+            callbacks.append(("mlflow", mlflow_run.start(self).callback))
         if self.verbose == 2:
             callbacks.append(("print_log", PrintLog(keys_ignored=["batches"])))
         elif self.verbose:
-            callbacks.append(("progress_bar", ProgressBar(total=epochs)))
+            callbacks.append(("progress_bar", ProgressBar(total=plan.epochs)))
+        if plan.checkpoint_meta is not None:
+            callbacks.append(
+                (
+                    "checkpoint",
+                    TrainingCheckpoint(
+                        Path(self.checkpoint_dir),
+                        plan.checkpoint_meta,
+                        target_epochs=plan.n_done + plan.epochs,
+                        resume_from=plan.checkpoint,
+                    ),
+                )
+            )
         return callbacks
 
     def _summary_writer(self):
@@ -912,38 +1087,46 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             ) from exc
         return SummaryWriter(log_dir=os.fspath(self.log_dir))
 
-    def _close_logger(self) -> None:
-        # The writer holds files and a thread: close it and keep it out of the
-        # fitted net, which must stay picklable.
-        callbacks = getattr(self.net_, "callbacks_", [])
-        for name, cb in list(callbacks):
-            if name == "tensorboard":
-                cb.writer.close()
-                callbacks.remove((name, cb))
-            elif name in ("mlflow", "diagnostics", "valid_score"):
-                callbacks.remove((name, cb))
-        # the validation scorer holds the estimator and the validation rows
-        spec = getattr(self.net_, "callbacks", None)
-        if isinstance(spec, list):
-            self.net_.callbacks = [
-                item for item in spec if not isinstance(item[1], ValidationScoring)
+    def _detach_fit_callbacks(self) -> None:
+        """Remove this fit's own callbacks from the net (and close the writer).
+
+        They hold the estimator, validation rows, weight snapshots, a
+        TensorBoard writer (files and a thread), an MLflow run, or watch the
+        validation set of this fit: the fitted net keeps skorch's loss
+        records and the user's callbacks, stays picklable and small, and
+        ``net_.partial_fit`` trains on its own.
+        """
+        net = self.net_
+        net.train_split = None
+        for name, cb in list(getattr(net, "callbacks_", [])):
+            if name in _FIT_ONLY_CALLBACKS:
+                if name == "tensorboard":
+                    cb.writer.close()
+                net.callbacks_.remove((name, cb))
+        if isinstance(net.callbacks, list):
+            net.callbacks = [
+                item
+                for item in net.callbacks
+                if not (isinstance(item, tuple) and item[0] in _FIT_ONLY_CALLBACKS)
             ]
 
-    def _tensor_data(self, x_num, x_cat, y_model, weights, rows, device) -> TensorData:
+    def _tensor_data(self, plan: _FitPlan, rows) -> TensorData:
+        """Tensors of ``rows`` on the fit's device (weights divided by their mean)."""
+        device = plan.device
+        weights, y_model = plan.weights, plan.y_model
         w = None
         if weights is not None:
-            w_rows = weights[rows]
-            if not np.all(w_rows == w_rows[0]):
-                w = as_tensor(w_rows, torch.float32).to(device)
+            w = normalized_weights(as_tensor(weights[rows], torch.float32))
+            w = None if w is None else w.to(device)
         y_rows = self._training_targets(y_model[rows])
         y_dtype = torch.int64 if y_rows.dtype.kind in "iu" else torch.float32
         labels = None
         if getattr(self, "balanced_batches", False):
             labels = as_tensor(y_model[rows], torch.int64).to(device)
         return TensorData(
-            x=gather_rows(x_num, rows, torch.float32).to(device),
-            x_cat=gather_rows(x_cat, rows, torch.int64).to(device)
-            if x_cat is not None
+            x=gather_rows(plan.x_num, rows, torch.float32).to(device),
+            x_cat=gather_rows(plan.x_cat, rows, torch.int64).to(device)
+            if plan.x_cat is not None
             else None,
             y=as_tensor(y_rows, y_dtype).to(device),
             w=w,
@@ -993,13 +1176,14 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         else:
             x_cat = None
         # X itself: forward_tensors converts it to float32 a chunk at a time
-        out = self.net_.forward_tensors(
-            X,
-            x_cat,
-            columns=columns,
-            logits=logits,
-            float64=self.inference_dtype == "float64",
-        )
+        with estimator_threads(self, X, predict=True):
+            out = self.net_.forward_tensors(
+                X,
+                x_cat,
+                columns=columns,
+                logits=logits,
+                float64=self.inference_dtype == "float64",
+            )
         return out.cpu().numpy().astype(np.float64, copy=False)
 
     def __sklearn_tags__(self):

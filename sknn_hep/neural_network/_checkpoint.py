@@ -17,46 +17,107 @@ import hashlib
 import io
 import json
 import math
+import numbers
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.callbacks import Callback
 
 from ..utils import atomic_write
+from ._net import training_stopped
 
 CHECKPOINT_FILE = "checkpoint.pt"
 """Name of the latest checkpoint in ``checkpoint_dir``."""
 BEST_FILE = "best.pt"
 """Name of the checkpoint of the epoch with the lowest monitored loss."""
-CHECKPOINT_FORMAT = 1
+# 2: the callbacks' states are their fitted attributes (format 1: early
+# stopping and LR scheduler only, still read)
+CHECKPOINT_FORMAT = 2
+_READABLE_FORMATS = (1, 2)
 # header of a checkpoint file: magic line, then the payload's SHA-256 (hex)
 _MAGIC = b"sknn_hep checkpoint sha256\n"
 _DIGEST_LEN = 64
 
 
-@dataclass
-class Checkpointer:
-    """Writes the training state at each epoch end (private).
+class TrainingCheckpoint(Callback):
+    """Checkpoint and resume a training: one skorch callback owning its state.
 
-    ``meta``: JSON-able description of the fit (parameters, data
-    fingerprint, seed) that a resumed fit must match. The latest state goes
-    to ``checkpoint.pt``, and also to ``best.pt`` when the monitored figure
-    (the validation score of ``scoring`` if recorded, else the validation
-    loss if recorded, else the training loss) is the best so far.
-    Each file is written whole to a temporary file in the same directory,
-    flushed to disk and renamed over the old one, so a kill at any moment
-    leaves the previous complete file.
+    At each epoch end the training state is written to ``checkpoint.pt`` in
+    ``directory`` (and to ``best.pt`` when the monitored figure — the
+    validation score of ``scoring`` if recorded, else the validation loss
+    if recorded, else the training loss — is the best so far): the module
+    and optimizer state, the history (epoch-level), the fitted state of
+    every callback (their public attributes ending in ``_``: numbers,
+    strings, tensors, dicts of tensors such as early stopping's best
+    weights, and anything with ``state_dict``/``load_state_dict`` such as
+    an LR scheduler), the generators of the batch order and of the dropout
+    masks and noise, and the bookkeeping (``finished``, ``target_epochs``,
+    the best figure). A training stopped by a callback (early stopping,
+    divergence with ``on_divergence="restore"``) is saved once more at its
+    end as finished; an interrupted one (Ctrl-C) keeps the last epoch's
+    checkpoint. Each file is written whole to a temporary file in the same
+    directory, flushed to disk and renamed over the old one, so a kill at
+    any moment leaves the previous complete file: a resumed training loses
+    at most the epoch that was running.
+
+    Placed after the callbacks whose state it saves (it loads theirs in
+    its ``on_train_begin``, after they have initialised).
+
+    Parameters
+    ----------
+    directory : path
+        The ``checkpoint_dir``.
+    meta : dict
+        JSON-able description of the fit (parameters, data fingerprint,
+        seed) that a resumed fit must match.
+    target_epochs : int
+        The number of epochs in the history when the training is complete.
+    resume_from : dict or None
+        A checkpoint read by :func:`read_checkpoint`: loaded at the start of
+        the training, which then goes on to the checkpoint's
+        ``target_epochs``.
     """
 
-    directory: Path
-    meta: dict
-    target_epochs: int = 0
-    best_loss: float = math.inf
+    def __init__(self, directory, meta, target_epochs=0, resume_from=None) -> None:
+        self.directory = directory
+        self.meta = meta
+        self.target_epochs = target_epochs
+        self.resume_from = resume_from
 
-    def save(self, net: NeuralNet, generators: dict, *, finished: bool):
+    def initialize(self):
+        self.best_loss_ = math.inf
+        self.target_ = int(self.target_epochs)
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        state = self.resume_from
+        if state is None:
+            return
+        net.module_.load_state_dict(state["module"])
+        net.optimizer_.load_state_dict(state["optimizer"])
+        net.history = _history_from_json(state["history"])
+        callbacks = dict(net.callbacks_)
+        for name, cb_state in state["callbacks"].items():
+            if name in callbacks:
+                _load_callback_state(callbacks[name], cb_state)
+        # generator states are CPU byte tensors (map_location may have moved them)
+        net.order_generator_.set_state(state["generator"].cpu())
+        net.noise_generator_.set_state(state["noise_generator"].cpu())
+        self.best_loss_ = float(state["best_loss"])
+        self.target_ = int(state["target_epochs"])
+        # loaded once: a later training of the same net starts from its own state
+        self.resume_from = None
+
+    def on_epoch_end(self, net, **kwargs):
+        self.save(net, finished=len(net.history) >= self.target_)
+
+    def on_train_end(self, net, **kwargs):
+        if training_stopped(net) and len(net.history):
+            self.save(net, finished=True)
+
+    def save(self, net, *, finished: bool) -> None:
+        """Write the state of ``net`` now (atomically)."""
         row = net.history[-1]
         if "valid_score" in row:  # a scoring metric: higher is better
             loss = -float(row["valid_score"])
@@ -64,28 +125,99 @@ class Checkpointer:
             loss = float(
                 row["valid_loss"] if "valid_loss" in row else row["train_loss"]
             )
-        improved = loss < self.best_loss
+        improved = loss < self.best_loss_
         state = {
             "format": CHECKPOINT_FORMAT,
             "meta": json.dumps(self.meta),
             "module": net.module_.state_dict(),
             "optimizer": net.optimizer_.state_dict(),
-            "history": json.dumps(net.history.to_list(), default=_json_scalar),
-            "callbacks": _callback_states(net),
-            "generator": generators["order"].get_state(),
-            "noise_generator": generators["noise"].get_state(),
+            "history": _history_to_json(net.history),
+            "callbacks": {
+                name: _callback_state(cb)
+                for name, cb in net.callbacks_
+                if cb is not self
+            },
+            "generator": net.order_generator_.get_state(),
+            "noise_generator": net.noise_generator_.get_state(),
             "finished": bool(finished),
-            "target_epochs": int(self.target_epochs),
-            "best_loss": loss if improved else float(self.best_loss),
+            "target_epochs": int(self.target_),
+            "best_loss": loss if improved else float(self.best_loss_),
         }
         buffer = io.BytesIO()
         torch.save(state, buffer)
         data = _seal(buffer.getvalue())
-        self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.directory / CHECKPOINT_FILE, data)
+        directory = Path(self.directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        atomic_write(directory / CHECKPOINT_FILE, data)
         if improved:
-            self.best_loss = loss
-            atomic_write(self.directory / BEST_FILE, data)
+            self.best_loss_ = loss
+            atomic_write(directory / BEST_FILE, data)
+
+
+def _history_to_json(history) -> str:
+    # epoch-level records only (the batch-level ones are the current epoch's)
+    rows = [{**row, "batches": []} for row in history.to_list()]
+    return json.dumps(rows, default=_json_scalar)
+
+
+def _history_from_json(text: str):
+    from skorch.history import History
+
+    return History(json.loads(text))
+
+
+def _storable(value) -> bool:
+    """Whether ``torch.load(weights_only=True)`` can read ``value`` back."""
+    if value is None or isinstance(value, (bool, numbers.Number, str, torch.Tensor)):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _storable(v) for k, v in value.items())
+    return False
+
+
+def _callback_state(cb) -> dict:
+    """The fitted state of a callback: public ``*_`` attributes that can be stored."""
+    attributes, state_dicts = {}, {}
+    for key, value in vars(cb).items():
+        if not key.endswith("_") or key.startswith("_"):
+            continue
+        if isinstance(value, type):
+            continue
+        if hasattr(value, "state_dict") and hasattr(value, "load_state_dict"):
+            state_dicts[key] = value.state_dict()
+        elif _storable(value):
+            if isinstance(value, numbers.Number) and not isinstance(value, bool):
+                value = value.item() if hasattr(value, "item") else value
+            attributes[key] = value
+    return {"attributes": attributes, "state_dicts": state_dicts}
+
+
+def _load_callback_state(cb, state: dict) -> None:
+    if "attributes" not in state:  # format 1
+        state = _format1_callback_state(state)
+    for key, value in state["attributes"].items():
+        setattr(cb, key, value)
+    for key, value in state["state_dicts"].items():
+        target = getattr(cb, key, None)
+        if target is not None:
+            target.load_state_dict(value)
+
+
+def _format1_callback_state(state: dict) -> dict:
+    if "scheduler" in state:
+        return {
+            "attributes": {"batch_idx_": int(state["batch_idx"])},
+            "state_dicts": {"lr_scheduler_": state["scheduler"]},
+        }
+    return {
+        "attributes": {
+            "misses_": int(state["misses"]),
+            "dynamic_threshold_": float(state["dynamic_threshold"]),
+            "best_epoch_": int(state["best_epoch"]),
+            "best_model_weights_": state["best_model_weights"],
+        },
+        "state_dicts": {},
+    }
 
 
 def _seal(payload: bytes) -> bytes:
@@ -121,24 +253,6 @@ def _json_scalar(value):
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"history value {value!r} cannot be written to a checkpoint")
-
-
-def _callback_states(net: NeuralNet) -> dict:
-    states = {}
-    for name, cb in net.callbacks_:
-        if isinstance(cb, EarlyStopping):
-            states[name] = {
-                "misses": int(cb.misses_),
-                "dynamic_threshold": float(cb.dynamic_threshold_),
-                "best_epoch": int(cb.best_epoch_),
-                "best_model_weights": cb.best_model_weights_,
-            }
-        elif isinstance(cb, LRScheduler) and cb.lr_scheduler_ is not None:
-            states[name] = {
-                "scheduler": cb.lr_scheduler_.state_dict(),
-                "batch_idx": int(cb.batch_idx_),
-            }
-    return states
 
 
 def read_checkpoint(directory, *, device="cpu") -> dict | None:
@@ -200,7 +314,7 @@ def read_checkpoint_file(path, *, device="cpu") -> dict:
             f"it to start a new training, or copy {BEST_FILE} of the same directory "
             "over it to resume from the best epoch."
         ) from exc
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in _READABLE_FORMATS:
         raise ValueError(
             f"The file {os.fspath(path)} is not a checkpoint of sknn_hep (format "
             f"{CHECKPOINT_FORMAT}). Delete it or use another checkpoint_dir."

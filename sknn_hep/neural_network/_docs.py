@@ -173,6 +173,23 @@ TRAINING = """\
         available, else the CPU). A fitted model moves to another device
         without refitting: ``set_params(device=...)``, and the next
         ``predict`` (or continued fit) runs there.
+    n_threads : int >= 1 or "auto", default="auto"
+        torch's CPU threads (``torch.set_num_threads``) during ``fit``,
+        ``partial_fit`` and the predictions; the caller's setting is
+        restored afterwards (also when they raise, and when fits run at the
+        same time in threads of one process). An int is used as given.
+        ``"auto"`` chooses, at every call, the largest count, at least 1,
+        within: the CPUs this process may use (as joblib counts them: CPU
+        affinity, a container's CPU quota), the caller's
+        ``torch.get_num_threads()`` (``OMP_NUM_THREADS``, a joblib worker's
+        share), one thread per 300,000 multiply-adds of a training batch
+        (forward and backward) or prediction chunk, and the CPUs not kept
+        busy by other processes (measured from ``/proc/stat`` on Linux, the
+        load average elsewhere) or by other fits of this process. A torch
+        thread that shares its core with a busy process stalls the others:
+        on 2 cores with one busy neighbour, 2 threads trained a 3x64 network
+        up to 90 times slower than 1. Seeded fits give bit-identical models
+        with any count, so the choice does not change results.
     verbose : {0, 1, 2}, default=0
         0 silent; 1 a tqdm progress bar over the epochs with the latest
         train/valid loss; 2 one table line per epoch.
@@ -212,6 +229,28 @@ TRAINING = """\
         run as ``FAILED``. The server is MLflow's setting
         (``MLFLOW_TRACKING_URI``). Needs ``mlflow`` (extra
         the extra ``monitor``).
+    callbacks : list or None, default=None
+        skorch callbacks added to this estimator's own for every fit: skorch
+        callback instances or classes, or ``(name, callback)`` pairs (names
+        other than the estimator's own: ``early_stopping``, ``lr_scheduler``,
+        ``checkpoint``, ...). ``net_`` is a :class:`skorch.NeuralNet` that
+        runs skorch's own fit loop, so epoch- and batch-level events fire
+        as skorch documents them: ``GradientNormClipping``, ``EpochScoring``
+        and ``BatchScoring`` (their scores land in ``history_``),
+        ``LRScheduler``, ``Checkpoint``, ``TensorBoard`` and a user's own
+        work unchanged. They run after the validation score and before the
+        estimator's schedule, early stopping, loggers and checkpoint. In the
+        net, inputs are the numeric columns (the module scales them), targets
+        are class indices (or standardised regression targets), and
+        ``predict_proba`` gives probabilities from the logits. The instances
+        are used as given (skorch initialises them at each fit, as skorch
+        does); their fitted state is also in ``net_.callbacks_``. With
+        ``checkpoint_dir``, their public fitted attributes (names ending in
+        ``_``: numbers, strings, tensors, state dicts) are saved and
+        restored on ``resume``; ``resume`` does not compare the callbacks
+        with the checkpoint's. :func:`sknn_hep.io.save` stores only trusted
+        types: pass ``trusted=[YourCallback]`` to ``save`` and ``load`` (or
+        ``joblib``) for a model with callbacks.
     diagnostics : bool, default=False
         Monitor the training for vanishing gradients and dead units: at each
         epoch end, on up to 1,024 fixed training rows in evaluation mode,
@@ -238,11 +277,13 @@ TRAINING = """\
         Directory where ``fit`` writes, at every epoch end, the complete
         training state to ``checkpoint.pt``: weights, optimizer,
         learning-rate schedule, early-stopping state (with its best
-        weights), history, the batch-order generator and torch's random
-        state (dropout, noise). The file is written to a temporary file in
-        the same directory, synced and renamed, so a kill leaves the previous
-        complete checkpoint. ``best.pt`` (same format) holds the epoch with
-        the lowest validation loss (training loss without validation rows;
+        weights), the fitted state of the ``callbacks``, history, the
+        batch-order generator and the generator of the dropout masks and
+        noise (one skorch callback, ``checkpoint``, owns all of it). The
+        file is written to a temporary file in the same directory, synced
+        and renamed, so a kill leaves the previous complete checkpoint.
+        ``best.pt`` (same format) holds the epoch with the lowest
+        validation loss (training loss without validation rows;
         the highest ``valid_score`` with ``scoring``).
         ``partial_fit`` writes no checkpoints. Give each model of a search,
         cross-training or ensemble its own directory.
@@ -250,8 +291,9 @@ TRAINING = """\
         With a ``checkpoint_dir``: if ``checkpoint.pt`` exists there,
         ``fit`` continues the training it records instead of starting anew
         (the same data and parameters are required, ValueError otherwise;
-        ``verbose``, ``device``, ``inference_dtype``, the loggers and
-        ``on_divergence`` may change); a finished training is only reloaded.
+        ``verbose``, ``device``, ``n_threads``, ``inference_dtype``, the
+        loggers, ``callbacks`` and ``on_divergence`` may change); a
+        finished training is only reloaded.
         Without a checkpoint, ``fit`` starts a new training. On the CPU the
         resumed model equals the uninterrupted one bit for bit. Cannot be
         combined with ``warm_start``, nor resume the checkpoint of a
@@ -296,7 +338,10 @@ ATTRIBUTES = """\
     history_ : list of dict
         One dict per epoch: ``epoch`` (from 1), ``train_loss``,
         ``valid_loss`` (with early stopping or a ``validation_mask``),
-        ``valid_score`` (with ``scoring``), ``lr``, ``dur`` (seconds). With
+        ``valid_score`` (with ``scoring``), ``lr``, ``dur`` (seconds),
+        skorch's ``train_loss_best``/``valid_loss_best`` and
+        ``train_batch_count``/``valid_batch_count``, and whatever the
+        ``callbacks`` record (an ``EpochScoring``'s score, ...). With
         ``n_ensemble > 1``, ``train_loss`` is the members' mean loss (what
         the training minimises) and ``valid_loss`` the loss of their mean
         prediction (what ``predict`` returns).

@@ -23,6 +23,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from .._safe_format import save
 from ..utils import install_hint
 
 # metric keys of the history that are not numbers per epoch
@@ -90,8 +91,6 @@ class MlflowRun:
 
     def finish(self, estimator) -> None:
         """Log the summary metrics and the fitted model; end the run."""
-        from ..io import save
-
         run_id = self.run.info.run_id
         self.client.log_metric(run_id, "n_iter", estimator.n_iter_)
         self.client.log_metric(run_id, "best_epoch", estimator.best_epoch_)

@@ -58,11 +58,13 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         scoring=None,
         random_state=None,
         device="cpu",
+        n_threads="auto",
         verbose=0,
         warm_start=False,
         inference_dtype="float64",
         log_dir=None,
         mlflow_experiment=None,
+        callbacks=None,
         diagnostics=False,
         on_divergence="raise",
         checkpoint_dir=None,
@@ -106,11 +108,13 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         self.scoring = scoring
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
         self.verbose = verbose
         self.warm_start = warm_start
         self.inference_dtype = inference_dtype
         self.log_dir = log_dir
         self.mlflow_experiment = mlflow_experiment
+        self.callbacks = callbacks
         self.diagnostics = diagnostics
         self.on_divergence = on_divergence
         self.checkpoint_dir = checkpoint_dir

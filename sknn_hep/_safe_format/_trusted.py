@@ -39,6 +39,8 @@ _THIRD_PARTY_MODULE_FILES = ("rtdl_num_embeddings",)
 # Internal objects that fitted estimators hold, by public path.
 _INTERNAL = (
     "sknn_hep.neural_network._net.TensorNet",
+    "sknn_hep.neural_network._net.TensorNetClassifier",
+    "sknn_hep.neural_network._net.TensorNetRegressor",
     "sknn_hep.preprocessing._hep_preprocessor._reject_missing",
     "torch.utils.data.DataLoader",
     "skorch.dataset.Dataset",

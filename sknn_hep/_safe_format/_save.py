@@ -6,7 +6,7 @@ optimizer state, fitted statistics); its header metadata holds
 
 - ``format``: ``"sknn_hep.io"`` and ``format_version``,
 - ``versions``: JSON, the package versions at saving time,
-- ``model``: JSON, the object tree (see :mod:`sknn_hep.io._codec`),
+- ``model``: JSON, the object tree (see :mod:`sknn_hep._safe_format._codec`),
 - ``sha256``: a checksum of the tree and the tensors (detects corruption,
   not deliberate tampering).
 """
@@ -54,7 +54,7 @@ def save(model, path, *, trusted=None) -> None:
         ``MultiTaskNeuralNet``, ...) and transformers, scikit-learn's
         ``Pipeline``, ``ColumnTransformer`` and common preprocessing
         (``StandardScaler``, ``PCA``, ``OneHotEncoder``, ...; see
-        ``sknn_hep.io._trusted.SKLEARN_TYPES``), nested in any way.
+        ``sknn_hep._safe_format._trusted.SKLEARN_TYPES``), nested in any way.
     path : str or os.PathLike
         File to write (replaced atomically if it exists). The suffix is up
         to you; ``.safetensors`` tells other tools what the file is.
