@@ -292,6 +292,21 @@ class TensorNet(NeuralNet):
         return _EvalBatches(dataset, eval_chunk_rows(self.module_))
 
     # -- steps ----------------------------------------------------------------
+    def _set_training(self, training=True):
+        """skorch's mode switch, skipped when the module is in that mode already.
+
+        skorch calls it for every batch; ``Module.train`` walks every
+        submodule (a tenth of the time of a small network's training step).
+        A callback that changes the mode (``model.eval()``) flips the
+        module's own flag, so the next batch switches back.
+        """
+        if self.module_.training is bool(training) and (
+            not isinstance(self.criterion_, torch.nn.Module)
+            or self.criterion_.training is bool(training)
+        ):
+            return
+        super()._set_training(training)
+
     def infer(self, x, **fit_params):
         """The module's logits on a batch (``split``: a list per multi-task head)."""
         if fit_params:
