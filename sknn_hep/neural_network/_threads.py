@@ -77,10 +77,13 @@ IDLE_TOLERANCE = 0.25
 fraction of it: a torch thread that shares its core with a busy process
 stalls the others at every barrier."""
 
-# How long the CPU counters are watched when no recent reading exists, and
-# how old a reading may be to serve as the start of the next window.
+# The shortest window of the CPU counters that gives a load (they count in
+# 10 ms ticks), also how long they are watched when no recent load exists;
+# the longest window taken as the load now; the age up to which a load is
+# used again.
 SAMPLE_SECONDS = 0.1
-MAX_WINDOW_SECONDS = 10.0
+MAX_WINDOW_SECONDS = 60.0
+REUSE_SECONDS = 2.0
 
 
 def available_cpus() -> int:
@@ -102,19 +105,36 @@ def available_cpus() -> int:
 class _CpuLoad:
     """CPUs kept busy by other processes, from the kernel's counters.
 
-    A reading is the busy and total time of the CPUs this process may run on
+    A reading is the busy time of the CPUs this process may run on
     (``/proc/stat``) and this process's own CPU time; the load of a window
     between two readings is the busy time minus this process's, over the
-    window's length. A call uses the window since the previous call when it
-    is between ``SAMPLE_SECONDS`` and ``MAX_WINDOW_SECONDS`` long, the
-    previous result when it is shorter, and otherwise watches the counters
-    for ``SAMPLE_SECONDS`` (the first call in a process, or after a pause).
+    window's length. Readings are taken when a fit (or a prediction that
+    measured the load) starts and ends, so the load at the start of a fit is
+    that of the time since the previous one started or ended, if that window
+    is ``SAMPLE_SECONDS`` to ``MAX_WINDOW_SECONDS`` long, or else that of the
+    previous window (the previous fit, when fits follow each other) if it
+    ended at most ``REUSE_SECONDS`` ago; else (the first fit of a process,
+    after a pause) the counters are watched for ``SAMPLE_SECONDS``.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._last = None
-        self._value = None
+        self._last = None  # the reading that starts the current window
+        self._value = None  # the load of the latest window long enough
+        self._value_time = -math.inf
+        self.calls = 0  # of busy(): whether a block measured the load
+
+    def _update(self, now) -> None:
+        """End the current window at the reading ``now``."""
+        last = self._last
+        age = now[0] - last[0] if last is not None else math.inf
+        if SAMPLE_SECONDS <= age <= MAX_WINDOW_SECONDS:
+            others = (now[1] - last[1]) - (now[2] - last[2])
+            # ticks of 10 ms: clipped to what can be busy
+            load = min(max(0.0, others / age), float(_watched_cpus()))
+            self._value, self._value_time = load, now[0]
+        if age >= SAMPLE_SECONDS:  # a shorter window grows on
+            self._last = now
 
     @staticmethod
     def _reading():
@@ -142,27 +162,28 @@ class _CpuLoad:
         tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         return time.monotonic(), busy / tick, time.process_time()
 
+    def note(self) -> None:
+        """A reading at the end of a block that measured the load."""
+        with self._lock:
+            now = self._reading()
+            if now is not None:
+                self._update(now)
+
     def busy(self) -> float:
         """CPUs busy with other processes (a float >= 0)."""
         with self._lock:
             now = self._reading()
             if now is None:
                 return _load_average()
-            last = self._last
-            age = now[0] - last[0] if last is not None else math.inf
-            if age < SAMPLE_SECONDS and self._value is not None:
-                return self._value
-            if age > MAX_WINDOW_SECONDS:
-                last = now
+            self._update(now)
+            self.calls += 1
+            if now[0] - self._value_time > REUSE_SECONDS:
+                self._last = now
                 time.sleep(SAMPLE_SECONDS)
-                now = self._reading()
-            wall = now[0] - last[0]
-            others = (now[1] - last[1]) - (now[2] - last[2])
-            self._last = now
-            # the kernel counts in ticks (10 ms): clipped to what can be busy
-            load = others / wall if wall > 0 else 0.0
-            self._value = min(max(0.0, load), float(_watched_cpus()))
-            return self._value
+                later = self._reading()
+                if later is not None:
+                    self._update(later)
+            return self._value if self._value is not None else 0.0
 
 
 def _load_average() -> float:
@@ -194,9 +215,11 @@ def busy_cpus() -> float:
 
     On Linux, from ``/proc/stat``: the busy time of the CPUs this process
     may run on, minus this process's own CPU time, over the time since the
-    previous call (or, after more than 10 s or on the first call, over
-    0.1 s, during which the call sleeps). Elsewhere the 1-minute load
-    average less one (the caller), or 0 where there is none.
+    previous fit started or ended (when that is 0.1 s to 60 s ago), or the
+    load of the previous window (a fit that has just ended) if it ended at
+    most 2 s ago; else over 0.1 s, during which the call sleeps. Elsewhere
+    the 1-minute load average less one (the caller), or 0 where there is
+    none.
 
     Examples
     --------
@@ -410,6 +433,7 @@ def use_threads(n_threads, owner: str = "use_threads", **work) -> Iterator[int]:
             restore = _caller_setting
         else:
             restore = _caller_setting = own
+        calls = _CPU_LOAD.calls
         if n_threads == "auto":
             n = resolve_n_threads(
                 "auto",
@@ -424,9 +448,16 @@ def use_threads(n_threads, owner: str = "use_threads", **work) -> Iterator[int]:
         if not depth:
             _ACTIVE[me] = n
         _LOCAL.depth = depth + 1
+    # readings at the start and end of fits (and of predictions that
+    # measured the load) keep the load of the latest windows at hand
+    track = not depth and (work.get("training", True) or _CPU_LOAD.calls != calls)
+    if track and _CPU_LOAD.calls == calls:
+        _CPU_LOAD.note()
     try:
         yield n
     finally:
+        if track:
+            _CPU_LOAD.note()
         with _STATE_LOCK:
             _LOCAL.depth = depth
             if not depth:
