@@ -1,10 +1,10 @@
 """Checks and weighted moments shared by the layers (numpy only, no torch).
 
-The bottom layer of sknn_hep, with :mod:`sknn_hep.utils`, ``_higgs`` and
-``_versions``: the preprocessing transformers, the networks, the metrics
-and the plots import these helpers, so that a column is named, a category
-code checked, a label set read and a weighted moment taken the same way
-everywhere.
+The bottom layer of sknn_hep, with :mod:`sknn_hep.utils` (which imports
+it), ``_higgs`` and ``_versions``: the preprocessing transformers, the
+networks and the metrics import these helpers, so that a missing value is
+matched, a column named, a category code checked, a label set read and a
+weighted moment taken the same way everywhere.
 
 - :func:`missing_mask` / :func:`float32_equal` / :func:`is_scalar_nan`:
   the one rule for missing-value markers (NaN by ``isnan``, any other
