@@ -120,9 +120,9 @@ def test_grid_of_a_fitted_estimator(clf, tmp_path):
     ]
     dead = panels["dead units"]
     assert [t.get_text() for t in dead.get_legend().get_texts()] == [
-        "hidden layer 1",
-        "hidden layer 2",
-        "all hidden units",
+        "layer 1",
+        "layer 2",
+        "all layers",
     ]
     assert dead.get_ylim() == pytest.approx((-0.02, 1.02))
     assert _above(grad.get_legend(), grad) and _above(dead.get_legend(), dead)
@@ -147,6 +147,8 @@ def test_train_and_valid_metrics_share_a_panel():
         train_acc=lambda i: 0.5 + i / 20,
         valid_acc=lambda i: 0.5 + i / 30,
         dur=lambda i: 0.1,
+        train_batch_count=lambda i: 8,
+        valid_batch_count=lambda i: 2,
         valid_loss_best=lambda i: i == 4,
     )
     fig = plot_history(history)

@@ -21,8 +21,11 @@ _FUNC = "plot_history"
 # per-epoch entries that are not a watched metric (they have panels of their
 # own, or are bookkeeping)
 _NOT_METRICS = frozenset(
-    {"epoch", "train_loss", "valid_loss", "lr", "dur", "dead_units"}
-)
+    {
+        "epoch", "train_loss", "valid_loss", "lr", "dur", "dead_units",
+        "train_batch_count", "valid_batch_count",
+    }
+)  # fmt: skip
 _BEST = {"color": "k", "ls": "--", "lw": 1.0}
 
 
@@ -74,7 +77,7 @@ def _metric_keys(history) -> dict[str, list[str]]:
     """Watched metrics by name: ``{"score": ["train_score", "valid_score"]}``.
 
     Every numeric per-epoch entry that is not a loss, the learning rate, a
-    duration, a diagnostic or skorch's ``*_best`` flag; ``train_x`` and
+    duration, a batch count, a diagnostic or skorch's ``*_best`` flag; ``train_x`` and
     ``valid_x`` share the panel ``x``.
     """
     metrics: dict[str, list[str]] = {}
@@ -183,10 +186,10 @@ def _draw_dead_units(ax, history, epochs):
     for i, (k, key) in enumerate(layers):
         e, v = _series(history, epochs, key)
         color = cmap(i / max(1, len(layers) - 1) * 0.9)
-        ax.plot(e, v, "-", color=color, label=f"hidden layer {k}")
+        ax.plot(e, v, "-", color=color, label=f"layer {k}")
     e, v = _series(history, epochs, "dead_units")
     if len(e):
-        ax.plot(e, v, "k--", label="all hidden units")
+        ax.plot(e, v, "k--", label="all layers")
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("fraction of dead units")
     if ax.get_lines():
