@@ -292,10 +292,12 @@ def weighted_mean_var(X, sample_weight=None, *, present=None, center=True):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    sample_weight : ndarray of shape (n_samples,) or None
-        Weights (negative ones allowed: the formulas are applied as they
-        are, see :func:`sknn_hep.preprocessing._stats.event_mean_var`);
-        ``None`` means unit weights.
+    sample_weight : ndarray of shape (n_samples,) or (n_samples, n_features), \
+            or None
+        Weights of the rows, or of each entry (negative ones allowed: the
+        formulas are applied as they are, see
+        :func:`sknn_hep.preprocessing._stats.event_mean_var`); ``None``
+        means unit weights.
     present : ndarray of bool, same shape as ``X``, or None
         Entries to count; ``None`` counts all of them.
     center : bool, default=True
@@ -330,7 +332,7 @@ def weighted_mean_var(X, sample_weight=None, *, present=None, center=True):
     )
     if present is None:
         present = np.ones(X.shape, dtype=bool)
-    W = np.where(present, w[:, None], 0.0)
+    W = np.where(present, w if w.ndim == 2 else w[:, None], 0.0)
     Xz = np.where(present, X, 0.0)
     weight_sum = W.sum(axis=0)
     n_nonzero = np.count_nonzero(W != 0, axis=0)

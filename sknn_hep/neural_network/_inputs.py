@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validation import FLOAT32_TINY, check_category_codes
+from .._validation import FLOAT32_TINY, check_category_codes, weighted_mean_var
 
 # re-export until _regressor/_multitask switch to sknn_hep._validation
 from .._validation import weighted_mean_std as weighted_mean_std
@@ -119,16 +119,17 @@ def input_constants(
         return center, np.where(scale < np.finfo(np.float32).tiny, 0.0, scale)
     if missing is None or not missing.any():
         return weighted_mean_std(values, weights)
+    present = ~missing
     w = np.ones(values.shape[0]) if weights is None else np.clip(weights, 0.0, None)
-    w = np.where(missing, 0.0, w[:, None])
-    unweighted = w.sum(axis=0) <= 0
-    w = np.where(unweighted & ~missing, 1.0, w)
-    total = np.maximum(w.sum(axis=0), np.finfo(np.float64).tiny)
-    filled = np.where(missing, 0.0, values)
-    mean = (w * filled).sum(axis=0) / total
-    var = (w * (filled - mean) ** 2).sum(axis=0) / total
+    w = np.where(present, w[:, None], 0.0)
+    # a column whose present entries have no positive weight: unweighted
+    w = np.where(present & (w.sum(axis=0) <= 0), 1.0, w)
+    mean, var, _, _ = weighted_mean_var(values, w, present=present)
+    # a column with no value left: centre 0 and scale 0 (the layer then uses 1)
+    empty = np.isnan(mean)
+    mean[empty], var[empty] = 0.0, 0.0
     std = np.sqrt(var)
-    return mean, np.where(std < np.finfo(np.float32).tiny, 0.0, std)
+    return mean, np.where(std < FLOAT32_TINY, 0.0, std)
 
 
 # Rows converted at a time where a whole-array temporary would grow with the
