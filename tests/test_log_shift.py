@@ -97,8 +97,14 @@ def test_shift_mapping_by_name_and_index():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"columns": ["E", "m"], "shift": {"E": 20.0}}, r"lacks column 'm' \(index 1\)"),
-        ({"columns": ["E"], "shift": {"E": 20.0, "m": 1.0}}, "holds unselected column 'm'"),
+        (
+            {"columns": ["E", "m"], "shift": {"E": 20.0}},
+            r"lacks column 'm' \(index 1\)",
+        ),
+        (
+            {"columns": ["E"], "shift": {"E": 20.0, "m": 1.0}},
+            "holds unselected column 'm'",
+        ),
         ({"shift": {"E": 20.0, 0: 10.0}}, "twice"),
         ({"shift": {"E": np.inf}}, "finite floats; column 'E'"),
         ({"shift": {"E": "x"}}, "finite floats; column 'E'"),
@@ -139,9 +145,7 @@ def test_missing_entries_pass_and_are_ignored_by_auto_shift():
 
 def test_all_missing_column_with_auto_shift_raises():
     X = np.array([[1.0, np.nan], [2.0, np.nan]])
-    with pytest.raises(
-        ValueError, match="cannot learn shift='auto' for column 1"
-    ):
+    with pytest.raises(ValueError, match="cannot learn shift='auto' for column 1"):
         LogShiftTransformer().fit(X)
     # a fixed shift needs no statistics: the column passes through
     Xt = LogShiftTransformer(shift=0.0).fit_transform(X)
