@@ -106,6 +106,8 @@ _ADDED_IN_0_2 = {
     "n_ensemble": 1,
     "weight_decay": 0.0,
     "scoring": None,
+    "n_threads": "auto",
+    "callbacks": None,
 }
 
 # Serialises the seeded draws from torch's global generator (initial weights).
