@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validation import FLOAT32_TINY, check_category_codes, weighted_mean_var
-
-# re-export until _regressor/_multitask switch to sknn_hep._validation
-from .._validation import weighted_mean_std as weighted_mean_std
+from .._validation import (
+    FLOAT32_TINY,
+    check_category_codes,
+    weighted_mean_std,
+    weighted_mean_var,
+)
 from ..utils import weighted_quantiles
 
 

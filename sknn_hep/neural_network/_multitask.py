@@ -15,11 +15,12 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from .._validation import weighted_mean_std
 from ..nn.losses import REGRESSION_LOSSES, TASK_KINDS, MultiTaskLoss
 from ..utils import check_event_weights, validate_inputs
 from . import _docs
 from ._base import BaseNeuralEstimator
-from ._inputs import check_target_spread, weighted_mean_std
+from ._inputs import check_target_spread
 
 # What the target tensor holds where a regression target is missing. The loss
 # replaces masked targets by the prediction, so this value cannot matter

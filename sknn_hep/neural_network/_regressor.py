@@ -6,10 +6,11 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 
+from .._validation import weighted_mean_std
 from ..nn.losses import REGRESSION_LOSSES, RegressionLoss
 from . import _docs
 from ._base import BaseNeuralEstimator
-from ._inputs import check_target_spread, weighted_mean_std
+from ._inputs import check_target_spread
 
 
 class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
