@@ -156,7 +156,7 @@ def test_units_scales_and_integer_bins():
     # the zeros of a log-axis column are counted, not drawn
     n_zero = int((X["jet_pt_sum"] == 0).sum())
     (note,) = panels["jet_pt_sum"].texts
-    assert note.get_text() == f"= 0: {n_zero} ({100 * n_zero / len(X):.1f} %)"
+    assert note.get_text() == f"zero: {n_zero} ({100 * n_zero / len(X):.1f} %)"
     assert _steps(panels["jet_pt_sum"])[0].get_data().edges[0] > 0
 
 
@@ -180,6 +180,19 @@ def test_per_class_weighted_overlays_with_errors():
     assert [t.get_text() for t in legend.get_texts()] == _classes(ax)
     assert all(a.get_legend() is None for a in fig.axes)
     assert _features(fig)["lep_pt"].get_ylabel() == "fraction / bin"
+
+
+def test_percentages_of_a_few_events():
+    X, y, w = _physics_sample()
+    X.loc[:1, "lep_eta"] = -999.0  # 2 of 400: 0.5 %
+    X.loc[:, "jet_pt_sum"] = np.r_[0.0, 5.0 + np.arange(len(X) - 1)]
+    fig = plot_data_report(
+        pd.concat([X] * 50, ignore_index=True), np.tile(y, 50), missing_values=-999.0
+    )
+    panels = _features(fig)
+    assert [t.get_text() for t in panels["lep_eta"].texts] == ["missing: 100 (0.5 %)"]
+    # 50 of 20,000 events: 0.25 %; fewer than 0.05 % would read "< 0.1 %"
+    assert [t.get_text() for t in panels["jet_pt_sum"].texts] == ["zero: 50 (0.2 %)"]
 
 
 def test_missing_panel_only_when_something_is_missing():

@@ -154,14 +154,15 @@ def _draw_metric(ax, history, epochs, name, keys, ylabel):
     ax.set_ylabel(ylabel)
 
 
-def _legend_above(ax, handles=None, labels=None, ncols=3):
-    """A legend above ``ax``, off its curves."""
+def _legend_above(ax, handles=None, labels=None, ncols=None):
+    """A compact legend above ``ax``, off its curves, one row up to 4 entries."""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     ax.legend(
         handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.01),
-        ncols=ncols, borderaxespad=0.0,
-        frameon=False,
+        ncols=ncols or min(len(handles), 4), borderaxespad=0.0, frameon=False,
+        fontsize="small", handlelength=1.2, columnspacing=0.8,
+        handletextpad=0.4,
     )  # fmt: skip
 
 

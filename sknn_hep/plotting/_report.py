@@ -285,7 +285,7 @@ def plot_data_report(
       energies): log-spaced bins on a log axis, so that the bulk and the
       tail are both visible. Its values of exactly 0 (the scalar sum of no
       jets) cannot be drawn there: they are counted in the panel's text
-      (``= 0: k (p %)``) and the histogram is normalised over the positive
+      (``zero: k (p %)``) and the histogram is normalised over the positive
       values.
     - Else ``bins`` equal bins from the smallest to the largest value.
 
@@ -355,9 +355,7 @@ def plot_data_report(
                     n_zero = int(np.sum(present & (X[:, j] <= 0)))
                     present &= X[:, j] > 0
                     if n_zero:
-                        notes.append(
-                            f"= 0: {n_zero} ({100 * n_zero / n_samples:.1f} %)"
-                        )
+                        notes.append(f"zero: {n_zero} ({_percent(n_zero, n_samples)})")
                 axis = hist.axis.Variable(edges)
                 for k, (group, sel) in enumerate(groups):
                     keep = sel & present
