@@ -29,8 +29,12 @@ _FAST = dict(n_layers=2, n_units=32, batch_size=32, max_epochs=30, lr=1e-2)
 # (the checks set only the top-level random_state, which draws the folds; the
 # clones keep the network's own, fixed here so that two fits agree)
 COMMON_INSTANCES = [
-    CrossTrainingClassifier(NeuralClassifier(**_FAST, random_state=0), n_splits=2),
-    CrossTrainingRegressor(NeuralRegressor(**_FAST, random_state=0), n_splits=2),
+    CrossTrainingClassifier(
+        NeuralClassifier(**_FAST, random_state=0), n_splits=2, random_state=0
+    ),
+    CrossTrainingRegressor(
+        NeuralRegressor(**_FAST, random_state=0), n_splits=2, random_state=0
+    ),
 ]
 
 
