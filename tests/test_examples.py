@@ -128,3 +128,15 @@ def test_dask_uproot_scoring_fast(tmp_path, capsys):
     scores = pd.read_parquet(tmp_path / "higgs_scores")
     assert list(scores.columns) == ["EventId", "score"]
     assert np.all((scores["score"] >= 0) & (scores["score"] <= 1))
+
+
+def test_plot_figure_styles_fast(tmp_path, capsys):
+    result = _load("plot_figure_styles").main(["--fast", "--output", str(tmp_path)])
+    assert "best epoch" in capsys.readouterr().out
+    # every figure of sknn_hep.plotting once per style
+    figures = {"roc", "overtraining", "scores", "history", "diagnostics", "report"}
+    styles = {"ATLAS", "CMS", "LHCb2", None}
+    assert set(result["written"]) == {(f, s) for f in figures for s in styles}
+    for (figure, style), path in result["written"].items():
+        assert path == tmp_path / f"{figure}_{style or 'plain'}.png"
+        assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 5000
