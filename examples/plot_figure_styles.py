@@ -9,18 +9,20 @@ fb⁻¹). This script trains one small
 Higgs-challenge sample, with the training diagnostics and a validation ROC
 AUC recorded, and draws each figure once per style:
 
-- ``roc``: ε_S against 1/ε_B with a bootstrap band (:func:`plot_roc`);
+- ``roc``: ε_S against 1/ε_B with a bootstrap band
+  (:func:`~sknn_hep.plotting.plot_roc`);
 - ``overtraining``: train vs test classifier output with KS p-values
-  (:func:`plot_overtraining`);
+  (:func:`~sknn_hep.plotting.plot_overtraining`);
 - ``scores``: the weighted classifier output per class
-  (:func:`plot_score_distribution`);
+  (:func:`~sknn_hep.plotting.plot_score_distribution`);
 - ``history``: loss, learning rate, validation ROC AUC, gradient norms and
-  dead units per epoch, best epoch marked (:func:`plot_history`);
+  dead units per epoch, best epoch marked
+  (:func:`~sknn_hep.plotting.plot_history`);
 - ``diagnostics``: the gradient norms and dead units alone
-  (:func:`plot_diagnostics`);
+  (:func:`~sknn_hep.plotting.plot_diagnostics`);
 - ``report``: "know your data" for eight of the Higgs columns, with units,
   log axes for the momenta and masses and one bin per jet count
-  (:func:`plot_data_report`).
+  (:func:`~sknn_hep.plotting.plot_data_report`).
 
 The files are ``OUTPUT/<figure>_<style>.png`` (``plain`` for no style).
 
