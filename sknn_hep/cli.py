@@ -385,10 +385,12 @@ def _history_figure(members):
     for i, (ax, member) in enumerate(zip(axes.flat, members)):
         plot_history(member, ax=ax)
         legend = ax.get_legend()
-        if i == 0:
+        if i == 0:  # each clone has its own best epoch: the legend names none
+            texts = [t.get_text() for t in legend.get_texts()]
+            texts = [t.split(" (")[0] if t.startswith("best") else t for t in texts]
             fig.legend(
-                legend.legend_handles, [t.get_text() for t in legend.get_texts()],
-                loc="outside upper center", ncols=4, frameon=False,
+                legend.legend_handles, texts, loc="outside upper center",
+                ncols=4, frameon=False,
             )  # fmt: skip
         legend.remove()
         ax.set_title(f"clone {i}", fontsize="medium")

@@ -236,3 +236,31 @@ def test_diagnostics(clf):
 def test_history_errors(arg, kwargs, error, match):
     with pytest.raises(error, match=match):
         plot_history(_history() if arg is None else arg, **kwargs)
+
+
+def test_the_cli_history_figure(clf):
+    from sknn_hep.cli import _history_figure
+
+    # one network: plot_history's grid
+    fig = _history_figure([clf])
+    assert [ax.get_label() for ax in fig.axes][:2] == ["loss", "learning rate"]
+
+    # several clones: one axes (and its learning-rate twin) each, one legend
+    class Clone:
+        def __init__(self, k):
+            self.history_ = clf.history_[: len(clf.history_) - k]
+            self.best_epoch_ = 2 + k
+
+    fig = _history_figure([Clone(k) for k in range(4)])
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in titled] == [f"clone {k}" for k in range(4)]
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "train loss",
+        "validation loss",
+        "best epoch",
+        "learning rate",
+    ]
+    for k, ax in enumerate(titled):
+        assert list(_best_lines(ax)[0].get_xdata()) == [2 + k] * 2
