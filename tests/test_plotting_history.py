@@ -128,6 +128,17 @@ def test_grid_of_a_fitted_estimator(clf, tmp_path):
     assert _above(grad.get_legend(), grad) and _above(dead.get_legend(), dead)
 
 
+def test_a_pipeline_shows_its_network(clf):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = make_pipeline(StandardScaler(), clf)  # fitted steps, as after fit
+    fig = plot_history(pipe)
+    (best,) = _best_lines(_panels(fig)["loss"])
+    assert list(best.get_xdata()) == [clf.best_epoch_] * 2
+    assert _panels(fig)["metric: score"].get_ylabel() == "validation score (roc_auc)"
+
+
 def test_grid_from_a_list_of_dicts():
     fig = plot_history(_history(), log_loss=True)
     assert len(fig.axes) == 1  # no lr, no metric, no diagnostics

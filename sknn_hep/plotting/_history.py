@@ -29,8 +29,14 @@ _NOT_METRICS = frozenset(
 _BEST = {"color": "k", "ls": "--", "lw": 1.0}
 
 
+def _unwrap(obj):
+    """A pipeline's last step (the network), else ``obj``."""
+    steps = getattr(obj, "steps", None)
+    return steps[-1][1] if isinstance(steps, list) and steps else obj
+
+
 def _history_and_best(estimator_or_history, func=_FUNC):
-    obj = estimator_or_history
+    obj = _unwrap(estimator_or_history)
     if hasattr(obj, "history_"):
         history = obj.history_
         best = getattr(obj, "best_epoch_", None)
@@ -239,12 +245,12 @@ def plot_history(
     Parameters
     ----------
     estimator_or_history : fitted estimator or list of dict
-        A fitted sknn_hep estimator (its ``history_`` and ``best_epoch_``),
-        or a list of per-epoch dicts shaped like ``history_`` (``epoch``,
-        ``train_loss``, optional ``valid_loss``, ``lr``, a watched metric
-        such as ``valid_score``, and the diagnostics ``grad_norm_<k>``,
-        ``dead_units_<k>``, ``dead_units``; skorch's ``net.history`` works
-        too). For a list the best epoch is the one with the lowest
+        A fitted sknn_hep estimator (its ``history_`` and ``best_epoch_``;
+        a pipeline's last step), or a list of per-epoch dicts shaped like
+        ``history_`` (``epoch``, ``train_loss``, optional ``valid_loss``,
+        ``lr``, a watched metric such as ``valid_score``, and the
+        diagnostics ``grad_norm_<k>``, ``dead_units_<k>``, ``dead_units``;
+        skorch's ``net.history`` works too). For a list the best epoch is the one with the lowest
         ``valid_loss`` (``train_loss`` if there is none).
     ax : matplotlib Axes, default=None
         None: a new figure with a grid of panels (see Returns). An Axes:
@@ -362,7 +368,7 @@ def _grid(estimator, history, epochs, best, log_loss, style, label_args):
         layout="constrained",
     )
     remember_style(fig, style)
-    scoring = getattr(estimator, "scoring", None)
+    scoring = getattr(_unwrap(estimator), "scoring", None)
     axes = {}
     for i, name in enumerate(panels):
         ax = fig.add_subplot(n_rows, n_cols, i + 1, label=name, sharex=axes.get("loss"))
