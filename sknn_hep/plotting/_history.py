@@ -160,6 +160,17 @@ def _draw_metric(ax, history, epochs, name, keys, ylabel):
     ax.set_ylabel(ylabel)
 
 
+def _smaller_legend_font():
+    """A step below the style's legend font size, in points (LHCb2 sets it
+    absolutely, so that ``"small"`` would be relative to its much smaller
+    ``font.size``)."""
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    size = FontProperties(size=mpl.rcParams["legend.fontsize"]).get_size_in_points()
+    return 0.83 * size
+
+
 def _legend_above(ax, handles=None, labels=None, ncols=None):
     """A compact legend above ``ax``, off its curves, one row up to 4 entries."""
     if handles is None:
@@ -167,7 +178,7 @@ def _legend_above(ax, handles=None, labels=None, ncols=None):
     ax.legend(
         handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.01),
         ncols=ncols or min(len(handles), 4), borderaxespad=0.0, frameon=False,
-        fontsize="small", handlelength=1.2, columnspacing=0.8,
+        fontsize=_smaller_legend_font(), handlelength=1.2, columnspacing=0.8,
         handletextpad=0.4,
     )  # fmt: skip
 
@@ -250,8 +261,9 @@ def plot_history(
         ``history_`` (``epoch``, ``train_loss``, optional ``valid_loss``,
         ``lr``, a watched metric such as ``valid_score``, and the
         diagnostics ``grad_norm_<k>``, ``dead_units_<k>``, ``dead_units``;
-        skorch's ``net.history`` works too). For a list the best epoch is the one with the lowest
-        ``valid_loss`` (``train_loss`` if there is none).
+        skorch's ``net.history`` works too). For a list the best epoch is
+        the one with the lowest ``valid_loss`` (``train_loss`` if there is
+        none).
     ax : matplotlib Axes, default=None
         None: a new figure with a grid of panels (see Returns). An Axes:
         only the losses on it, and the learning rate on a second y axis
