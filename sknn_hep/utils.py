@@ -11,10 +11,6 @@ from sklearn.utils.validation import validate_data
 
 from ._validation import FLOAT32_MAX, column_label
 
-# re-export until _base/_net switch to sknn_hep._validation
-from ._validation import encode_categories as encode_categories
-from ._validation import float32_equal as float32_equal
-
 
 def resolve_columns(
     columns, *, n_features, feature_names_in=None, param="columns", owner="estimator"

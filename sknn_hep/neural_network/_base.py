@@ -30,6 +30,7 @@ from skorch.callbacks import (
 )
 from skorch.helper import predefined_split
 
+from .._validation import FLOAT32_MAX, encode_categories, missing_mask
 from .._versions import NeuralStateMixin
 from ..metrics import get_scorer
 from ..nn import (
@@ -45,11 +46,8 @@ from ..nn import (
     quantile_bins,
 )
 from ..utils import (
-    FLOAT32_MAX,
     check_event_weights,
     check_float32_range,
-    encode_categories,
-    float32_equal,
     install_hint,
     resolve_columns,
     validate_inputs,
@@ -359,7 +357,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         marker = self.missing_values
         if marker is None:
             return None
-        return float32_equal(x, marker)
+        return missing_mask(x, marker)
 
     def _check_float32(self, X) -> None:
         """Refuse values (and a marker) that float32 cannot hold."""

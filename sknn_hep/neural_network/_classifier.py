@@ -10,8 +10,17 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..nn.losses import BinaryCrossEntropy, CrossEntropy
-from . import _docs
 from ._base import BaseNeuralEstimator
+from ._docs import (
+    ARCHITECTURE,
+    ATTRIBUTES,
+    ENSEMBLE,
+    INPUTS,
+    OPTIMISATION,
+    REGULARISATION,
+    TRAINING,
+    WEIGHTS_NOTES,
+)
 
 
 class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
@@ -306,12 +315,12 @@ softmax cross-entropy.
 Parameters
 ----------
 """
-    + _docs.ARCHITECTURE
-    + _docs.ENSEMBLE.format(n_ensemble=8, ensemble_note="")
-    + _docs.OPTIMISATION
-    + _docs.REGULARISATION
-    + _docs.TRAINING.replace("{stratified}", "stratified by class")
-    + _docs.INPUTS
+    + ARCHITECTURE
+    + ENSEMBLE.format(n_ensemble=8, ensemble_note="")
+    + OPTIMISATION
+    + REGULARISATION
+    + TRAINING.replace("{stratified}", "stratified by class")
+    + INPUTS
     + """\
     class_weight : dict, "balanced" or None, default=None
         Multiplies each row's weight by its class's factor. ``"balanced"``:
@@ -329,7 +338,7 @@ Attributes
     classes_ : ndarray of shape (n_classes,)
         Class labels.
 """
-    + _docs.ATTRIBUTES
+    + ATTRIBUTES
     + """
 See Also
 --------
@@ -340,7 +349,7 @@ sklearn.neural_network.MLPClassifier : scikit-learn's MLP, without dropout,
 Notes
 -----
 """
-    + _docs.WEIGHTS_NOTES
+    + WEIGHTS_NOTES
     + """
 Examples
 --------

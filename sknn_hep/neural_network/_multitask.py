@@ -18,8 +18,16 @@ from sklearn.utils.validation import (
 from .._validation import weighted_mean_std
 from ..nn.losses import REGRESSION_LOSSES, TASK_KINDS, MultiTaskLoss
 from ..utils import check_event_weights, validate_inputs
-from . import _docs
 from ._base import BaseNeuralEstimator
+from ._docs import (
+    ARCHITECTURE,
+    ATTRIBUTES,
+    INPUTS,
+    OPTIMISATION,
+    REGULARISATION,
+    TRAINING,
+    WEIGHTS_NOTES,
+)
 from ._inputs import check_target_spread
 
 # What the target tensor holds where a regression target is missing. The loss
@@ -582,13 +590,11 @@ default="auto"
         sets the tasks' relative importance independently of how many rows
         have each target.
 """
-    + _docs.ARCHITECTURE
-    + _docs.OPTIMISATION
-    + _docs.REGULARISATION
-    + _docs.TRAINING.replace(
-        "{stratified}", "stratified by the first classification task"
-    )
-    + _docs.INPUTS
+    + ARCHITECTURE
+    + OPTIMISATION
+    + REGULARISATION
+    + TRAINING.replace("{stratified}", "stratified by the first classification task")
+    + INPUTS
     + """\
     loss : {"mse", "mae", "huber"}, default="mse"
         Loss of the regression tasks (Huber δ = 1 in standardised units).
@@ -604,7 +610,7 @@ Attributes
     task_classes_ : list of ndarray or None
         Class labels of each classification task; None for regression.
 """
-    + _docs.ATTRIBUTES
+    + ATTRIBUTES
     + """
 See Also
 --------
@@ -615,7 +621,7 @@ sknn_hep.metrics.task_scorer : Score one task in ``cross_val_score`` or a
 Notes
 -----
 """
-    + _docs.WEIGHTS_NOTES
+    + WEIGHTS_NOTES
     + """
 With ``task_weights=(1, 0)`` (and the same seed) the classification head
 and body train exactly as a :class:`NeuralClassifier` on that task alone.

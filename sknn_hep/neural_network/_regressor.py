@@ -8,8 +8,17 @@ from sklearn.utils._param_validation import StrOptions
 
 from .._validation import weighted_mean_std
 from ..nn.losses import REGRESSION_LOSSES, RegressionLoss
-from . import _docs
 from ._base import BaseNeuralEstimator
+from ._docs import (
+    ARCHITECTURE,
+    ATTRIBUTES,
+    ENSEMBLE,
+    INPUTS,
+    OPTIMISATION,
+    REGULARISATION,
+    TRAINING,
+    WEIGHTS_NOTES,
+)
 from ._inputs import check_target_spread
 
 
@@ -230,8 +239,8 @@ fast tensor loop as :class:`NeuralClassifier`.
 Parameters
 ----------
 """
-    + _docs.ARCHITECTURE
-    + _docs.ENSEMBLE.format(
+    + ARCHITECTURE
+    + ENSEMBLE.format(
         n_ensemble=1,
         ensemble_note="""
         A single network by default for regression: on the regression set
@@ -241,10 +250,10 @@ Parameters
         at 4 times the cost; see ``benchmarks/README.md``), unlike on the
         classification sets.""",
     )
-    + _docs.OPTIMISATION
-    + _docs.REGULARISATION
-    + _docs.TRAINING.replace("{stratified}", "not stratified")
-    + _docs.INPUTS
+    + OPTIMISATION
+    + REGULARISATION
+    + TRAINING.replace("{stratified}", "not stratified")
+    + INPUTS
     + """\
     loss : {"mse", "mae", "huber"}, default="mse"
         Squared error, absolute error or Huber loss (δ = 1 in standardised
@@ -255,7 +264,7 @@ Attributes
     n_outputs_ : int
         Number of targets.
 """
-    + _docs.ATTRIBUTES
+    + ATTRIBUTES
     + """
 See Also
 --------
@@ -264,7 +273,7 @@ NeuralClassifier : The same network for classification.
 Notes
 -----
 """
-    + _docs.WEIGHTS_NOTES
+    + WEIGHTS_NOTES
     + """
 Examples
 --------
