@@ -13,6 +13,7 @@ from ._style import (
     check_label_args,
     experiment_label,
     font_scale,
+    legend_fontsize,
     plot_style,
     remember_style,
 )
@@ -160,30 +161,19 @@ def _draw_metric(ax, history, epochs, name, keys, ylabel):
     ax.set_ylabel(ylabel)
 
 
-def _smaller_legend_font():
-    """A step below the style's legend font size, in points (LHCb2 sets it
-    absolutely, so that ``"small"`` would be relative to its much smaller
-    ``font.size``)."""
-    import matplotlib as mpl
-    from matplotlib.font_manager import FontProperties
-
-    size = FontProperties(size=mpl.rcParams["legend.fontsize"]).get_size_in_points()
-    return 0.83 * size
-
-
-def _legend_above(ax, handles=None, labels=None, ncols=None):
+def _legend_above(ax, style, handles=None, labels=None, ncols=None):
     """A compact legend above ``ax``, off its curves, one row up to 4 entries."""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     ax.legend(
         handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.01),
         ncols=ncols or min(len(handles), 4), borderaxespad=0.0, frameon=False,
-        fontsize=_smaller_legend_font(), handlelength=1.2, columnspacing=0.8,
+        fontsize=legend_fontsize(style), handlelength=1.2, columnspacing=0.8,
         handletextpad=0.4,
     )  # fmt: skip
 
 
-def _draw_grad_norms(ax, history, epochs, grad_keys):
+def _draw_grad_norms(ax, history, epochs, grad_keys, style):
     import matplotlib.pyplot as plt
 
     cmap = plt.get_cmap("viridis")
@@ -193,10 +183,10 @@ def _draw_grad_norms(ax, history, epochs, grad_keys):
         ax.plot(e, v, "-", color=color, label=f"layer {k}")
     ax.set_yscale("log")
     ax.set_ylabel("gradient norm")
-    _legend_above(ax)
+    _legend_above(ax, style)
 
 
-def _draw_dead_units(ax, history, epochs):
+def _draw_dead_units(ax, history, epochs, style):
     import matplotlib.pyplot as plt
 
     cmap = plt.get_cmap("viridis")
@@ -211,7 +201,7 @@ def _draw_dead_units(ax, history, epochs):
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("fraction of dead units")
     if ax.get_lines():
-        _legend_above(ax)
+        _legend_above(ax, style)
 
 
 def _headroom(ax, fraction=0.3):
@@ -339,7 +329,7 @@ def plot_history(
     with plot_style(style, _FUNC):
         if ax is not None:
             fig, ax = new_axes(ax, _FUNC, None, style)
-            _single_axes(ax, history, epochs, best, log_loss)
+            _single_axes(ax, history, epochs, best, log_loss, style)
             texts = experiment_label(
                 ax, style, label=label, com=com, lumi=lumi, func=_FUNC
             )
@@ -353,7 +343,7 @@ def plot_history(
     return finish(fig, path, _FUNC)
 
 
-def _single_axes(ax, history, epochs, best, log_loss):
+def _single_axes(ax, history, epochs, best, log_loss, style):
     _draw_loss(ax, history, epochs, log_loss)
     _mark_best(ax, best, legend=True)
     ax.set_xlabel("epoch")
@@ -362,7 +352,7 @@ def _single_axes(ax, history, epochs, best, log_loss):
         line = _draw_lr(ax.twinx(), history, epochs, style=":")
         handles.append(line)
         texts.append(line.get_label())
-    _legend_above(ax, handles, texts, ncols=2)
+    _legend_above(ax, style, handles, texts, ncols=2)
 
 
 def _grid(estimator, history, epochs, best, log_loss, style, label_args):
@@ -390,9 +380,11 @@ def _grid(estimator, history, epochs, best, log_loss, style, label_args):
         elif name == "learning rate":
             _draw_lr(ax, history, epochs)
         elif name == "gradient norm":
-            _draw_grad_norms(ax, history, epochs, _numbered_keys(history, "grad_norm_"))
+            _draw_grad_norms(
+                ax, history, epochs, _numbered_keys(history, "grad_norm_"), style
+            )
         elif name == "dead units":
-            _draw_dead_units(ax, history, epochs)
+            _draw_dead_units(ax, history, epochs, style)
         else:
             metric = name.removeprefix("metric: ")
             keys = metrics[metric]
@@ -412,7 +404,7 @@ def _grid(estimator, history, epochs, best, log_loss, style, label_args):
     handles.append(Line2D([], [], label=f"best epoch ({best})", **_BEST))
     fig.legend(
         handles=handles, loc="outside upper center", ncols=len(handles),
-        frameon=False,
+        frameon=False, fontsize=legend_fontsize(style),
     )  # fmt: skip
     texts = experiment_label(axes["loss"], style, **label_args, func=_FUNC)
     if texts and style is not None:
@@ -494,8 +486,8 @@ def plot_diagnostics(
         remember_style(fig, style)
         ax_grad = fig.add_subplot(1, 2, 1, label="gradient norm")
         ax_dead = fig.add_subplot(1, 2, 2, label="dead units")
-        _draw_grad_norms(ax_grad, history, epochs, grad_keys)
-        _draw_dead_units(ax_dead, history, epochs)
+        _draw_grad_norms(ax_grad, history, epochs, grad_keys, style)
+        _draw_dead_units(ax_dead, history, epochs, style)
         for ax in (ax_grad, ax_dead):
             _mark_best(ax, best)
             ax.set_xlabel("epoch")
