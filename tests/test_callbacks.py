@@ -288,3 +288,32 @@ def test_resume_restores_a_user_callbacks_fitted_state(data, tmp_path, monkeypat
     full = NeuralClassifier(**kw, callbacks=[("counter", Counter())])
     full.set_params(checkpoint_dir=None).fit(X, y)
     np.testing.assert_array_equal(resumed.predict_proba(X), full.predict_proba(X))
+
+
+def test_loggers_see_the_epoch_early_stopping_stops_in(data):
+    X, y = data
+    counter = Counter()
+    est = NeuralClassifier(
+        **FAST,
+        max_epochs=200,
+        early_stopping=True,
+        patience=2,
+        diagnostics=True,
+        callbacks=[("counter", counter)],
+    ).fit(X, y)
+    assert est.n_iter_ < 200  # it stopped early
+    assert counter.epochs_ == est.n_iter_
+    # the diagnostics ran after the last epoch too
+    assert all("grad_norm_1" in row for row in est.history_)
+
+
+def test_scoring_on_a_dataframe_warns_nothing(data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = NeuralClassifier(
+            **FAST, max_epochs=2, early_stopping=True, scoring="roc_auc"
+        ).fit(frame, y)
+    assert all("valid_score" in row for row in est.history_)

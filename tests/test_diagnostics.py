@@ -114,7 +114,14 @@ def test_plot_diagnostics(data, tmp_path):
     assert (tmp_path / "diag.png").stat().st_size > 0
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["layer 1", "layer 2", "layer 3"]
-    assert len(fig.axes[1].lines) == 3  # two hidden layers and the total
+    curves = [line.get_label() for line in fig.axes[1].lines]
+    # two hidden layers and the total, and the best epoch marked
+    assert curves == [
+        "layer 1",
+        "layer 2",
+        "all layers",
+        f"_best epoch ({est.best_epoch_})",
+    ]
     plt.close(fig)
     plain = NeuralClassifier(n_layers=1, n_units=4, max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="fit the network with diagnostics=True"):

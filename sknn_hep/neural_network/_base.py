@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, is_regressor
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_is_fitted,
@@ -477,6 +477,7 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
         user_callbacks = self._user_callbacks()
         if not first:
             self._check_architecture_unchanged()
+        X_given = X
         X, y = self._validate_Xy(X, y, reset=first)
         self._check_float32(X)
         check_float32_range(y, owner=name, input_name="y")
@@ -546,10 +547,11 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
             )
         scorer = None
         if self.scoring is not None and use_validation:
+            # the caller's rows (a DataFrame keeps its column names)
             scorer = ValidationScoring(
                 self,
                 _scorer(self.scoring),
-                X[valid_rows],
+                _safe_indexing(X_given, valid_rows),
                 y[valid_rows],
                 None if sample_weight is None else sample_weight[valid_rows],
             )
@@ -1009,9 +1011,11 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
 
         The divergence check first (right after skorch's loss records), then
         the validation score, the user's callbacks, the learning-rate
-        schedule, early stopping, the diagnostics, the loggers (TensorBoard,
-        MLflow: they see every figure recorded before them), the progress
-        display, and the checkpoint last (it saves the others' state).
+        schedule, the diagnostics, the loggers (TensorBoard, MLflow: they see
+        every figure recorded before them), the progress display, early
+        stopping (it stops the training by raising in ``on_epoch_end``: the
+        callbacks before it have seen the last epoch), and the checkpoint
+        last (it saves the others' state; at a stop, in ``on_train_end``).
         """
         use_validation = plan.valid_rows is not None
         monitor = "valid_loss" if use_validation else "train_loss"
@@ -1036,6 +1040,18 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                     ),
                 )
             )
+        if self.diagnostics:
+            rows = diagnostic_rows(len(plan.train_rows), plan.split_seed)
+            probe = self._tensor_data(plan, plan.train_rows[rows])
+            callbacks.append(("diagnostics", TrainingDiagnostics(probe)))
+        if self.log_dir is not None:
+            callbacks.append(("tensorboard", TensorBoard(self._summary_writer())))
+        if mlflow_run is not None:
+            callbacks.append(("mlflow", mlflow_run.start(self).callback))
+        if self.verbose == 2:
+            callbacks.append(("print_log", PrintLog(keys_ignored=["batches"])))
+        elif self.verbose:
+            callbacks.append(("progress_bar", ProgressBar(total=plan.epochs)))
         if plan.stop_early:
             callbacks.append(
                 (
@@ -1051,18 +1067,6 @@ class BaseNeuralEstimator(NeuralStateMixin, BaseEstimator):
                     ),
                 )
             )
-        if self.diagnostics:
-            rows = diagnostic_rows(len(plan.train_rows), plan.split_seed)
-            probe = self._tensor_data(plan, plan.train_rows[rows])
-            callbacks.append(("diagnostics", TrainingDiagnostics(probe)))
-        if self.log_dir is not None:
-            callbacks.append(("tensorboard", TensorBoard(self._summary_writer())))
-        if mlflow_run is not None:
-            callbacks.append(("mlflow", mlflow_run.start(self).callback))
-        if self.verbose == 2:
-            callbacks.append(("print_log", PrintLog(keys_ignored=["batches"])))
-        elif self.verbose:
-            callbacks.append(("progress_bar", ProgressBar(total=plan.epochs)))
         if plan.checkpoint_meta is not None:
             callbacks.append(
                 (
