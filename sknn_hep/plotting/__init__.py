@@ -17,12 +17,17 @@ number (``sknn_hep.utils.check_event_weights``).
 - :func:`plot_score_distribution`: the classifier output as an analysis
   shows it: backgrounds stacked per process, signal overlaid (optionally
   scaled), data points when given.
-- :func:`plot_history`: train/validation loss and learning rate per epoch,
-  best epoch marked.
+- :func:`plot_history`: a compact grid of the training: loss (train and
+  validation), learning rate, each watched metric (``valid_score``, a
+  callback's score), gradient norms and dead units when recorded; the best
+  epoch marked on every panel, legends above the panels.
 - :func:`plot_diagnostics`: gradient norm per layer and dead-unit fractions
   per epoch (networks fitted with ``diagnostics=True``).
-- :func:`plot_data_report`: "know your data": distributions by class,
-  correlations, missing fractions, class and weight statistics.
+- :func:`plot_data_report`: "know your data": weighted distributions per
+  class with units from the column names (GeV, rad), log axes for wide
+  energies, momenta and masses, one bin per integer for discrete columns,
+  the missing-value panel only when something is missing, correlations,
+  class and weight statistics.
 - :func:`weighted_ks_test`: the weighted two-sample KS test.
 - :func:`save_figure`: write a figure as PNG, PDF, ... by the file suffix
   (every plot function also takes ``path=``).
