@@ -353,6 +353,18 @@ def _print_figures(f: dict, w, higgs: bool) -> None:
     print(f"{'1/eps_B at eps_S = 0.3':<28}{f['rejection']:.1f}")
 
 
+def _looks(args) -> dict:
+    """The plot functions' style, label, com and lumi from the command line."""
+    looks = {
+        "style": None if args.style == "none" else args.style,
+        "com": args.com,
+        "lumi": args.lumi,
+    }
+    if args.label is not None:
+        looks["label"] = args.label
+    return looks
+
+
 def _save(fig, path: Path) -> None:
     """Write a figure (in the style it was made in) and close it."""
     import matplotlib.pyplot as plt
@@ -364,7 +376,7 @@ def _save(fig, path: Path) -> None:
     print(f"wrote {path}")
 
 
-def _history_figure(members):
+def _history_figure(members, looks=None):
     """The training history: the full grid of one network, else one axes each.
 
     Several networks (cross-training clones, seed-ensemble members): their
@@ -375,7 +387,7 @@ def _history_figure(members):
     from .plotting import plot_history
 
     if len(members) == 1:
-        return plot_history(members[0])
+        return plot_history(members[0], **(looks or {}))
     n_cols = min(len(members), 3)
     n_rows = -(-len(members) // n_cols)
     fig, axes = plt.subplots(
@@ -498,7 +510,7 @@ def _ctrl_c(whole_job: bool):
 def _fit(args) -> int:
     from sklearn.model_selection import train_test_split
 
-    from .ensemble._cross_training import fit_param_name
+    from .ensemble._base import fit_param_name
     from .plotting import plot_overtraining, plot_roc, plot_score_distribution
 
     config = merge_config(read_config_file(args.config) if args.config else None)
@@ -569,7 +581,8 @@ def _fit(args) -> int:
     _write_json(out / _METRICS, result)
     print(f"wrote {out / _METRICS}")
 
-    _save(plot_roc(y_test, score_test, sample_weight=w_test), out / "roc.png")
+    looks = _looks(args)
+    _save(plot_roc(y_test, score_test, sample_weight=w_test, **looks), out / "roc.png")
     _save(
         plot_overtraining(
             y[train_rows],
@@ -578,14 +591,15 @@ def _fit(args) -> int:
             score_test,
             sample_weight_train=None if w is None else w[train_rows],
             sample_weight_test=w_test,
+            **looks,
         ),
         out / "overtraining.png",
     )
     _save(
-        plot_score_distribution(y_test, score_test, sample_weight=w_test),
+        plot_score_distribution(y_test, score_test, sample_weight=w_test, **looks),
         out / "scores.png",
     )
-    _save(_history_figure(members), out / "history.png")
+    _save(_history_figure(members, looks), out / "history.png")
     return 130 if ctrl["interrupted"] else 0
 
 
@@ -740,15 +754,17 @@ def _evaluate(args) -> int:
     _print_figures(result, data["w"], data["higgs"])
     out.mkdir(parents=True, exist_ok=True)
     _write_json(out / _METRICS, result)
-    _save(plot_roc(data["y"], score, sample_weight=data["w"]), out / "roc.png")
+    looks = _looks(args)
+    _save(plot_roc(data["y"], score, sample_weight=data["w"], **looks), out / "roc.png")
     _save(
-        plot_score_distribution(data["y"], score, sample_weight=data["w"]),
+        plot_score_distribution(data["y"], score, sample_weight=data["w"], **looks),
         out / "scores.png",
     )
     return 0
 
 
 def _report(args) -> int:
+    from ._validation import missing_mask
     from .plotting import plot_data_report
 
     out = _output_dir(args.output, ["report.png"])
@@ -773,7 +789,7 @@ def _report(args) -> int:
                 line += f", weights sum {w[sel].sum():.4g}, mean {w[sel].mean():.4g}"
             print(line)
     values = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    missing = np.isnan(values) | (values == mv)
+    missing = np.isnan(values) | missing_mask(values, mv)
     fractions = missing.mean(axis=0)
     print("missing fractions:" if fractions.any() else "no missing values")
     for name, f in zip(X.columns, fractions):
@@ -782,7 +798,9 @@ def _report(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     n_cols = 6 if X.shape[1] > 16 else 4
     _save(
-        plot_data_report(X, y, sample_weight=w, missing_values=mv, n_cols=n_cols),
+        plot_data_report(
+            X, y, sample_weight=w, missing_values=mv, n_cols=n_cols, **_looks(args)
+        ),
         out / "report.png",
     )
     return 0
@@ -931,10 +949,30 @@ def _parser() -> argparse.ArgumentParser:
         "(sknn_hep.io.save: no pickle, safe to load from others); "
         "default: joblib",
     )
+    looks = argparse.ArgumentParser(add_help=False)
+    looks.add_argument(
+        "--style",
+        choices=["ATLAS", "CMS", "LHCb2", "none"],
+        default="none",
+        help="the figures' experiment style (mplhep); default: none "
+        "(matplotlib's look)",
+    )
+    looks.add_argument(
+        "--label",
+        default=None,
+        help="text after the experiment's name, e.g. 'Internal' (with a style; "
+        "'Simulation' is added unless it is there)",
+    )
+    looks.add_argument(
+        "--com", type=float, default=None, metavar="TEV", help="sqrt(s) in TeV"
+    )
+    looks.add_argument(
+        "--lumi", type=float, default=None, metavar="FB", help="luminosity in fb^-1"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     fit = sub.add_parser(
         "fit",
-        parents=[common, saving],
+        parents=[common, saving, looks],
         help="train the model of a config (default: the bundled Higgs sample)",
         description="Train the pipeline of CONFIG; print weighted AUC, AMS_max and "
         "1/eps_B at eps_S = 0.3; write plots, the model and its column roles.",
@@ -970,7 +1008,7 @@ def _parser() -> argparse.ArgumentParser:
     tune.set_defaults(func=_tune)
     ev = sub.add_parser(
         "evaluate",
-        parents=[common],
+        parents=[common, looks],
         help="metrics table and ROC of a saved model on DATA",
     )
     ev.add_argument(
@@ -986,7 +1024,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.set_defaults(func=_evaluate)
     rep = sub.add_parser(
-        "report", parents=[common], help="know-your-data report of DATA"
+        "report", parents=[common, looks], help="know-your-data report of DATA"
     )
     rep.add_argument("data", help="data file, or 'higgs' for the bundled sample")
     rep.add_argument("--config", help="config naming the columns")

@@ -860,3 +860,32 @@ def test_root_data_rntuple_collection_fields_as_features(tmp_path):
     d = load_data(merge_config({"data": data}))
     assert d["X"].to_numpy().tolist() == [[1.0, -1.0], [-1.0, -1.0], [3.0, 3.0]]
     assert list(d["X"].columns) == ["Muon.pt_0", "Muon.pt_1"]
+
+
+def test_report_in_an_experiment_style(tmp_path, monkeypatch):
+    import sknn_hep.plotting as plotting
+
+    _csv(tmp_path / "events.csv", n=200)
+    config = tmp_path / "run.toml"
+    config.write_text(TOML.format(file="ignored.csv"))
+    seen = {}
+    original = plotting.plot_data_report
+
+    def recording(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(plotting, "plot_data_report", recording)
+    out = tmp_path / "rep"
+    assert main(["report", str(tmp_path / "events.csv"), "--config", str(config),
+                 "--output", str(out), "--style", "CMS", "--label", "Internal",
+                 "--com", "13.6", "--lumi", "62"]) == 0  # fmt: skip
+    assert (seen["style"], seen["label"], seen["com"], seen["lumi"]) == (
+        "CMS",
+        "Internal",
+        13.6,
+        62.0,
+    )
+    assert (out / "report.png").stat().st_size > 1000
+    # an unknown style is refused by the command line
+    assert main(["report", str(tmp_path / "events.csv"), "--style", "D0"]) == 2

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
+from .._validation import missing_mask
 from ..utils import check_event_weights
 from ._common import as_1d, check_length, finish
 from ._style import (
@@ -29,9 +30,11 @@ times its smallest gets a log x axis (and log-spaced bins)."""
 
 
 def _missing_mask(X, missing_values):
+    # NaN always counts as missing in a report; the marker as the package
+    # matches it everywhere (compared in float32)
     mask = np.isnan(X)
-    if not (isinstance(missing_values, Real) and np.isnan(missing_values)):
-        mask |= X == missing_values
+    if missing_values is not None:
+        mask |= missing_mask(X, missing_values)
     return mask
 
 
