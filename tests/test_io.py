@@ -18,10 +18,10 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from skorch.exceptions import DeviceWarning
 
 import sknn_hep._versions as versions
+from sknn_hep._safe_format._save import _checksum
 from sknn_hep.datasets import load_higgs_challenge
 from sknn_hep.ensemble import CrossTrainingClassifier, SeedEnsemble
 from sknn_hep.io import UntrustedTypeError, VersionWarning, load, save
-from sknn_hep._safe_format._save import _checksum
 from sknn_hep.neural_network import (
     MultiTaskNeuralNet,
     NeuralClassifier,
