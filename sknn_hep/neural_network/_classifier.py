@@ -362,7 +362,9 @@ Examples
 >>> clf.score(X, y) > 0.85
 True
 >>> sorted(clf.history_[0])  # from 1,000 rows: early stopping on 10 % of them
-['dur', 'epoch', 'lr', 'train_loss', 'valid_loss']
+... # doctest: +NORMALIZE_WHITESPACE
+['dur', 'epoch', 'lr', 'train_batch_count', 'train_loss', 'train_loss_best',
+ 'valid_batch_count', 'valid_loss', 'valid_loss_best']
 >>> clf.best_epoch_ <= clf.n_iter_ <= 20
 True
 
