@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import two_class_signal_mask
+from ..utils import check_event_weights
 from ._style import figure_style, plot_style, remember_style
 
 
@@ -145,15 +147,27 @@ def check_length(arr, n, name, ref, func):
         )
 
 
-def binary_labels(y, name, func):
-    """Two classes: return ``(classes, is_signal)``; signal = the larger label."""
-    classes = np.unique(y)
-    if len(classes) != 2:
-        raise ValueError(
-            f"The '{name}' parameter of {func} must hold exactly two classes "
-            f"(background, signal). Got classes {classes.tolist()} instead."
-        )
-    return classes, y == classes[1]
+def labelled_scores(y, score, sample_weight, func, *, names, owner=None):
+    """Two-class labels, scores and event weights, checked together.
+
+    ``names``: the parameter names of ``(y, score, sample_weight)`` in the
+    messages; ``owner``: who the weight errors name (default ``func``).
+    Returns ``(y, classes, is_signal, score, w)``: ``w`` ones without
+    weights, else the weights under the negative-weight policy
+    (:func:`sknn_hep.utils.check_event_weights`).
+    """
+    yname, sname, wname = names
+    y = as_1d(y, yname, func, dtype=None)
+    score = as_1d(score, sname, func)
+    check_length(score, len(y), sname, yname, func)
+    classes, is_signal = two_class_signal_mask(y, param=yname, owner=func)
+    if sample_weight is None:
+        w = np.ones(len(score))
+    else:
+        w = as_1d(sample_weight, wname, func)
+        check_length(w, len(y), wname, yname, func)
+        w = check_event_weights(w, score, owner=owner or func, y=y)
+    return y, classes, is_signal, score, w
 
 
 def score_edges(scores, bins, func, *, name="bins"):

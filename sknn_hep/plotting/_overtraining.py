@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_event_weights
 from ._common import (
-    as_1d,
-    binary_labels,
-    check_length,
     finish,
+    labelled_scores,
     log_limits,
     new_axes,
     scaled,
@@ -44,16 +41,9 @@ def _density(values, weights, edges):
 
 
 def _split(y, score, w, yname, sname, wname):
-    y = as_1d(y, yname, _FUNC, dtype=None)
-    score = as_1d(score, sname, _FUNC)
-    check_length(score, len(y), sname, yname, _FUNC)
-    if w is None:
-        w = np.ones_like(score)
-    else:
-        w = as_1d(w, wname, _FUNC)
-        check_length(w, len(y), wname, yname, _FUNC)
-    classes, _ = binary_labels(y, yname, _FUNC)
-    w = check_event_weights(w, score, owner=f"{_FUNC} as '{wname}'", y=y)
+    y, classes, _, score, w = labelled_scores(
+        y, score, w, _FUNC, names=(yname, sname, wname), owner=f"{_FUNC} as '{wname}'"
+    )
     for c in classes:
         if not w[y == c].sum() > 0:  # non-negative weights, all zero
             label = np.asarray(c).tolist()

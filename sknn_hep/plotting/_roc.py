@@ -10,8 +10,7 @@ from numbers import Integral
 import numpy as np
 
 from ..metrics._roc import trapezoid_auc, weighted_roc
-from ..utils import check_event_weights
-from ._common import as_1d, binary_labels, check_length, finish, new_axes
+from ._common import finish, labelled_scores, new_axes
 from ._style import (
     check_label_args,
     check_style,
@@ -58,16 +57,9 @@ def _named_scores(scores, labels):
 
 def _validated(y_true, score, sample_weight):
     """``(is_signal, score, weight)`` checked as plot_roc documents."""
-    y_true = as_1d(y_true, "y_true", _FUNC, dtype=None)
-    score = as_1d(score, "scores", _FUNC)
-    check_length(score, len(y_true), "scores", "y_true", _FUNC)
-    _, is_signal = binary_labels(y_true, "y_true", _FUNC)
-    if sample_weight is None:
-        w = np.ones(len(score))
-    else:
-        w = as_1d(sample_weight, "sample_weight", _FUNC)
-        check_length(w, len(y_true), "sample_weight", "y_true", _FUNC)
-        w = check_event_weights(w, score, owner=_FUNC, y=y_true)
+    _, _, is_signal, score, w = labelled_scores(
+        y_true, score, sample_weight, _FUNC, names=("y_true", "scores", "sample_weight")
+    )
     return is_signal, score, w
 
 

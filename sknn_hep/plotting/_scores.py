@@ -7,12 +7,11 @@ from numbers import Real
 
 import numpy as np
 
-from ..utils import check_event_weights
 from ._common import (
     as_1d,
-    binary_labels,
     check_length,
     finish,
+    labelled_scores,
     log_limits,
     new_axes,
     score_edges,
@@ -161,16 +160,9 @@ def plot_score_distribution(
     """
     check_style(style, _FUNC)
     check_label_args(label, com, lumi, _FUNC)
-    y = as_1d(y, "y", _FUNC, dtype=None)
-    score = as_1d(score, "score", _FUNC)
-    check_length(score, len(y), "score", "y", _FUNC)
-    classes, is_signal = binary_labels(y, "y", _FUNC)
-    if sample_weight is None:
-        w = np.ones(len(y))
-    else:
-        w = as_1d(sample_weight, "sample_weight", _FUNC)
-        check_length(w, len(y), "sample_weight", "y", _FUNC)
-        w = check_event_weights(w, score, owner=_FUNC, y=y)
+    y, classes, is_signal, score, w = labelled_scores(
+        y, score, sample_weight, _FUNC, names=("y", "score", "sample_weight")
+    )
     if process is None:
         names = np.where(is_signal, "Signal", "Background").astype(object)
     else:
