@@ -170,6 +170,12 @@ def test_net_is_a_working_skorch_classifier(data):
     # forward gives the module's logits
     logits = net.forward(x32)
     assert logits.shape == (len(X), 1)
+    # an uninitialised net says so, as skorch's does
+    from skorch.exceptions import NotInitializedError
+
+    fresh = clone(net)
+    with pytest.raises(NotInitializedError):
+        fresh.predict_proba(x32)
 
 
 def test_net_of_a_regressor_works_in_the_standardised_space(data):

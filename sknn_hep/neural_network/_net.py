@@ -543,6 +543,7 @@ class TensorNet(NeuralNet):
 
     def _get_predict_nonlinearity(self):
         if self.predict_nonlinearity is None:
+            self.check_is_fitted()  # skorch's NotInitializedError, as skorch's
             return self._output_nonlinearity
         return super()._get_predict_nonlinearity()
 
