@@ -4,7 +4,6 @@ worker processes, equal the in-memory ones; the model reaches each worker
 once; scikit-learn semantics of the wrapper (clone, tags, fitted state,
 in-memory input passed straight through)."""
 
-import logging
 import os
 import signal
 
@@ -33,7 +32,6 @@ FAST = dict(n_layers=1, n_units=8, batch_size=32, max_epochs=2, random_state=0)
 COLUMNS = ["a", "b", "c", "d", "e"]
 N_ROWS, CHUNK = 300, 50  # six blocks: more blocks than workers
 # The variables the Dask nanny writes into this process's environment.
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 @pytest.fixture(autouse=True)
@@ -51,30 +49,6 @@ def _deadline():
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-
-
-@pytest.fixture(scope="module")
-def client():
-    saved = dict(os.environ)
-    for var in THREAD_VARS:
-        os.environ.pop(var, None)
-    try:
-        with (
-            distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-                timeout=60,
-            ) as cluster,
-            distributed.Client(cluster, timeout=60) as client,
-        ):
-            yield client
-    finally:
-        for var in set(os.environ) - set(saved):
-            del os.environ[var]
-        os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +113,7 @@ CASES = [
 # column names.
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 @pytest.mark.parametrize("name, method", CASES)
-def test_dask_array_equals_in_memory(client, data, models, name, method):
+def test_dask_array_equals_in_memory(dask_client, data, models, name, method):
     X, frame, _, _ = data
     model = models[name]
     wrapper = ParallelPostFit(model)
@@ -161,7 +135,7 @@ def test_dask_array_equals_in_memory(client, data, models, name, method):
 
 
 @pytest.mark.parametrize("name, method", CASES)
-def test_dask_frame_equals_in_memory(client, data, models, name, method):
+def test_dask_frame_equals_in_memory(dask_client, data, models, name, method):
     _, frame, _, _ = data
     model = models[name]
     ddf = _dask_frame(frame)
@@ -191,7 +165,7 @@ def test_dask_frame_equals_in_memory(client, data, models, name, method):
 
 
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
-def test_string_labels_keep_their_dtype(client, data, models):
+def test_string_labels_keep_their_dtype(dask_client, data, models):
     X, frame, y_str, _ = data
     model = ParallelPostFit(models["binary"])
     labels = model.predict(_dask_array(X))
@@ -201,7 +175,7 @@ def test_string_labels_keep_their_dtype(client, data, models):
     assert series.map(type).eq(str).all()
 
 
-def test_result_joins_the_frame_and_writes_parquet(client, data, models, tmp_path):
+def test_result_joins_the_frame_and_writes_parquet(dask_client, data, models, tmp_path):
     pytest.importorskip("pyarrow")
     _, frame, _, _ = data
     ddf = _dask_frame(frame)
@@ -218,7 +192,7 @@ def test_result_joins_the_frame_and_writes_parquet(client, data, models, tmp_pat
     pd.testing.assert_index_equal(back.index, frame.index, check_names=False)
 
 
-def test_the_model_reaches_each_worker_once(client, data, models, tmp_path):
+def test_the_model_reaches_each_worker_once(dask_client, data, models, tmp_path):
     X, _, _, _ = data
     log = tmp_path / "unpickled.txt"
 
@@ -245,7 +219,7 @@ def test_the_model_reaches_each_worker_once(client, data, models, tmp_path):
     np.testing.assert_array_equal(
         computed, _blockwise_reference(model, "predict_proba", X)
     )
-    workers = set(client.run(os.getpid).values())
+    workers = set(dask_client.run(os.getpid).values())
     pids = log.read_text().split()
     on_workers = [int(p) for p in pids if int(p) in workers]
     # each worker that scored blocks unpickled the model once, not per block
@@ -253,7 +227,7 @@ def test_the_model_reaches_each_worker_once(client, data, models, tmp_path):
     assert len(on_workers) >= 1
 
 
-def test_list_outputs_of_a_multitask_net(client):
+def test_list_outputs_of_a_multitask_net(dask_client):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(N_ROWS, 4))
     y = np.column_stack([X[:, 0] > 0, (X[:, 1] > 0).astype(int) + (X[:, 2] > 0)])

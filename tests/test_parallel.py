@@ -3,7 +3,6 @@ and threading backends and on Dask workers, ``sknn_hep.parallel.torch_threads``,
 and a GridSearchCV on a ``distributed.LocalCluster`` that reproduces the
 sequential search."""
 
-import logging
 import os
 
 import joblib
@@ -145,33 +144,6 @@ def test_torch_threads_rejects_bad_counts(bad):
 
 
 # -- Dask -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    # The nanny copies its pre-spawn variables (OMP_NUM_THREADS=1, ...) into
-    # this process's environment; put the environment back afterwards so the
-    # loky tests in this process still see the defaults.
-    saved = dict(os.environ)
-    for var in THREAD_VARS:
-        os.environ.pop(var, None)
-    try:
-        with (
-            distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
-            yield client
-    finally:
-        for var in set(os.environ) - set(saved):
-            del os.environ[var]
-        os.environ.update(saved)
 
 
 def _missing_data():
